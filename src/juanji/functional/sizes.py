@@ -1,0 +1,86 @@
+"""The output-size formula: the one place it lives.
+
+    out = floor((n + p_before + p_after - d*(f - 1) - 1) / s) + 1
+
+With symmetric padding p and no dilation this is the course's ``floor((n - f + 2p) / s) + 1``.
+Ops, layers, ``summary()`` and the explainers all call :func:`output_size`.
+"""
+
+from __future__ import annotations
+
+from ._args import _is_int, resolve_padding, same_padding_1d
+
+
+def _positive_int(v, name: str, minimum: int = 1) -> int:
+    if not _is_int(v):
+        raise TypeError(f"`{name}` must be an int, got {v!r}")
+    if v < minimum:
+        raise ValueError(f"`{name}` must be >= {minimum}, got {v!r}")
+    return int(v)
+
+
+def _padding_1d(padding, n: int, kernel: int, stride: int, dilation: int) -> tuple[int, int]:
+    if isinstance(padding, str):
+        if padding == "same":
+            return same_padding_1d(n, kernel, stride, dilation)
+        (t, b), _ = resolve_padding(padding, (n, n), (kernel, kernel), (stride, stride),
+                                    (dilation, dilation))
+        return t, b
+    if _is_int(padding):
+        p = _positive_int(padding, "padding", minimum=0)
+        return p, p
+    if (isinstance(padding, (tuple, list)) and len(padding) == 2
+            and all(_is_int(v) for v in padding)):
+        lo = _positive_int(padding[0], "padding", minimum=0)
+        hi = _positive_int(padding[1], "padding", minimum=0)
+        return lo, hi
+    raise TypeError(
+        f"`padding` must be an int, a pair (before, after), 'valid' or 'same'; got {padding!r}"
+    )
+
+
+def output_size(n: int, kernel_size: int, *, stride: int = 1, padding=0, dilation: int = 1,
+                ceil_mode: bool = False) -> int:
+    """Number of window positions along one axis.
+
+    Args:
+        n: input size along the axis.
+        kernel_size: window size ``f``.
+        stride: step ``s`` between window starts.
+        padding: ``p`` on both sides (int), ``(before, after)``, ``'valid'`` (0) or ``'same'``
+            (TensorFlow/Keras: output ``ceil(n / s)``, the odd extra pixel after).
+        dilation: spacing ``d`` between window taps; the window spans ``d*(f-1) + 1`` pixels.
+        ceil_mode: round the division up instead of down, as PyTorch's pooling does, except that
+            a window must start inside the input or its before-padding (PyTorch's rule).
+
+    Formula: ``floor((n + p_before + p_after - d*(f-1) - 1) / s) + 1``.
+
+    >>> output_size(32, 5)                          # CONV1 of the course network
+    28
+    >>> output_size(28, 2, stride=2)                # POOL1
+    14
+    >>> output_size(7, 3, stride=2, padding=1)      # floor((7 - 3 + 2) / 2) + 1
+    4
+    >>> output_size(5, 2, stride=2, ceil_mode=True) # ceil((5 - 2) / 2) + 1
+    3
+    >>> output_size(64, 8, stride=8, padding="same")
+    8
+    """
+    n = _positive_int(n, "n")
+    f = _positive_int(kernel_size, "kernel_size")
+    s = _positive_int(stride, "stride")
+    d = _positive_int(dilation, "dilation")
+    lo, hi = _padding_1d(padding, n, f, s, d)
+    span = d * (f - 1) + 1
+    room = n + lo + hi - span
+    if room < 0:
+        raise ValueError(
+            f"`kernel_size` {f} (spanning {span} pixels with dilation {d}) is larger than the "
+            f"padded input {n} + {lo} + {hi} = {n + lo + hi}"
+        )
+    if not ceil_mode:
+        return room // s + 1
+    out = -(-room // s) + 1
+    if (out - 1) * s >= n + lo:  # the last window would start in the after-padding: drop it
+        out -= 1
+    return out

@@ -1,0 +1,74 @@
+"""The one windowing primitive that convolution and both poolings are built on.
+
+A window view exposes, for every output pixel (i, j), the input patch it reads:
+
+    windows[n, i, j, a, b, c] = x_padded[n, i*s_h + a*d_h, j*s_w + b*d_w, c]
+
+It is a strided *view* (no copy); the conv turns it into a column matrix with one reshape.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from ._args import Pair, Padding2D
+
+
+def pad_nhwc(x: np.ndarray, padding: Padding2D, value: float = 0.0) -> np.ndarray:
+    """Pad the H and W axes of ``x`` (N, H, W, C); returns ``x`` itself when there is no padding."""
+    (t, b), (left, r) = padding
+    if t == b == left == r == 0:
+        return x
+    return np.pad(x, ((0, 0), (t, b), (left, r), (0, 0)), constant_values=value)
+
+
+def window_view(xp: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair,
+                out_hw: Pair) -> np.ndarray:
+    """Read-only strided view of the windows of a padded input.
+
+    Args:
+        xp: padded input (N, Hp, Wp, C).
+        kernel, stride, dilation: (h, w) pairs.
+        out_hw: (Ho, Wo), from :func:`juanji.functional.sizes.output_size`.
+
+    Returns:
+        view (N, Ho, Wo, kh, kw, C) of ``xp``; no data is copied.
+    """
+    n, _, _, c = xp.shape
+    sn, sh, sw, sc = xp.strides
+    shape = (n, out_hw[0], out_hw[1], kernel[0], kernel[1], c)
+    strides = (sn, sh * stride[0], sw * stride[1], sh * dilation[0], sw * dilation[1], sc)
+    return as_strided(xp, shape=shape, strides=strides, writeable=False)  # (N, Ho, Wo, kh, kw, C)
+
+
+def add_windows_back(dwin: np.ndarray, padded_shape: tuple, stride: Pair,
+                     dilation: Pair) -> np.ndarray:
+    """The adjoint of :func:`window_view`: sum every window's gradient back into the padded input.
+
+    Where windows overlap (stride < span) a pixel collects the sum of what each window sends it.
+    Loops over the kh*kw kernel offsets only; each step is one vectorised strided add.
+
+    Args:
+        dwin: (N, Ho, Wo, kh, kw, C) gradient w.r.t. each window's cells.
+        padded_shape: (N, Hp, Wp, C).
+
+    Returns:
+        dxp (N, Hp, Wp, C).
+    """
+    _, ho, wo, kh, kw, _ = dwin.shape
+    dxp = np.zeros(padded_shape, dtype=dwin.dtype)
+    sh, sw = stride
+    dh, dw = dilation
+    for a in range(kh):
+        for b in range(kw):
+            rows = slice(a * dh, a * dh + sh * (ho - 1) + 1, sh)
+            cols = slice(b * dw, b * dw + sw * (wo - 1) + 1, sw)
+            dxp[:, rows, cols, :] += dwin[:, :, :, a, b, :]
+    return dxp
+
+
+def unpad_nhwc(xp: np.ndarray, padding: Padding2D, hw: Pair) -> np.ndarray:
+    """Crop the padding back off: (N, Hp, Wp, C) -> (N, H, W, C)."""
+    (t, _), (left, _) = padding
+    return xp[:, t:t + hw[0], left:left + hw[1], :]
