@@ -141,7 +141,7 @@ def sigmoid_backward(dy, cache: SigmoidCache) -> np.ndarray:
     check_cache(cache, SigmoidCache, "sigmoid")
     y = cache.y
     dy = check_dy(dy, y.shape, y.dtype, "sigmoid")
-    return dy * y * (1 - y)
+    return np.asarray(dy * y * (1 - y))  # asarray: keep 0-d input an array
 
 
 # ---- Tanh -----------------------------------------------------------------------------------
@@ -161,7 +161,7 @@ def tanh_forward(x) -> tuple[np.ndarray, TanhCache]:
     (2, 2)
     """
     x = _check_x(x)
-    y = np.tanh(x)
+    y = np.asarray(np.tanh(x))  # asarray: a ufunc on a 0-d array returns a scalar
     return y, TanhCache(y=y)
 
 
@@ -175,4 +175,4 @@ def tanh_backward(dy, cache: TanhCache) -> np.ndarray:
     check_cache(cache, TanhCache, "tanh")
     y = cache.y
     dy = check_dy(dy, y.shape, y.dtype, "tanh")
-    return dy * (1 - y * y)
+    return np.asarray(dy * (1 - y * y))  # asarray: keep 0-d input an array
