@@ -1,0 +1,160 @@
+"""The ``Layer`` base class, the registry of layer types and ``layer_from_config``.
+
+A layer is thin: it owns its parameters (and buffers such as running statistics) and makes one
+call into :mod:`juanji.functional` in ``forward`` and one in ``backward``. Shapes exclude the batch
+axis: ``input_shape`` is ``(H, W, C)`` for images and ``(D,)`` for flat vectors.
+
+Life cycle::
+
+    layer = Conv2D(8, 5)                       # hyperparameters only, checked here
+    out = layer.build((32, 32, 3), rng)        # creates the parameters; returns (28, 28, 8)
+    y = layer.forward(x)                       # keeps the cache
+    dx = layer.backward(dy)                    # writes Parameter.grad (overwrites)
+"""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import numpy as np
+
+from .parameter import Parameter
+
+LAYER_TYPES: dict[str, type] = {}
+
+
+def register(cls: type) -> type:
+    """Class decorator: make ``cls`` rebuildable by name from its ``config()``."""
+    LAYER_TYPES[cls.__name__] = cls
+    return cls
+
+
+def check_positive_int(value, name: str) -> int:
+    """``value`` must be an int >= 1 (bools refused)."""
+    if not isinstance(value, Integral) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"`{name}` must be a positive int, got {value!r}")
+    return int(value)
+
+
+def check_bool(value, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"`{name}` must be True or False, got {value!r}")
+    return value
+
+
+def check_real(value, name: str, low: float, high: float, *, high_open: bool = False) -> float:
+    """``value`` must be a real number in ``[low, high]`` (or ``[low, high)``)."""
+    bracket = ")" if high_open else "]"
+    ok = isinstance(value, Real) and not isinstance(value, bool) and low <= value <= high
+    if ok and high_open and value == high:
+        ok = False
+    if not ok:
+        raise ValueError(f"`{name}` must be a number in [{low}, {high}{bracket}, got {value!r}")
+    return float(value)
+
+
+def jsonable(value):
+    """Tuples -> lists, recursively, so a config equals itself after a JSON round trip."""
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, (tuple, list)):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def image_shape(input_shape: tuple, layer: str) -> tuple[int, int, int]:
+    """Refuse anything but an image shape ``(H, W, C)``."""
+    if len(input_shape) != 3:
+        raise ValueError(f"{layer} expects an image input shape (H, W, C), got {input_shape}")
+    return input_shape
+
+
+class Layer:
+    """Base of every layer. Subclasses override ``output_shape``, ``forward``, ``backward`` and,
+    when they own parameters, ``_create``; they list their hyperparameters in ``config``.
+
+    Attributes:
+        training: True in train mode (Dropout drops, BatchNorm uses batch statistics).
+        params: ``{name: Parameter}``, learnable.
+        buffers: ``{name: ndarray}``, saved in ``state_dict`` but not learned (running stats).
+        in_shape, out_shape: set by ``build``; ``None`` before.
+    """
+
+    def __init__(self):
+        self.training = True
+        self.params: dict[str, Parameter] = {}
+        self.buffers: dict[str, np.ndarray] = {}
+        self.in_shape: tuple | None = None
+        self.out_shape: tuple | None = None
+        self.dtype = np.dtype(np.float32)
+        self._cache = None
+
+    # --- shapes and parameters -------------------------------------------------------------
+    def output_shape(self, input_shape: tuple) -> tuple:
+        """The output shape (no batch axis) for ``input_shape``; pure, no forward pass."""
+        raise NotImplementedError
+
+    def build(self, input_shape: tuple, rng: np.random.Generator, dtype=np.float32) -> tuple:
+        """Create the parameters for ``input_shape`` and return the output shape."""
+        input_shape = tuple(int(v) for v in input_shape)
+        out = tuple(self.output_shape(input_shape))
+        self.dtype = np.dtype(dtype)
+        self._create(input_shape, rng, self.dtype)
+        self.in_shape, self.out_shape = input_shape, out
+        return out
+
+    def _create(self, input_shape: tuple, rng: np.random.Generator, dtype: np.dtype) -> None:
+        """Make ``self.params`` / ``self.buffers``; layers without any keep this no-op."""
+
+    def parameters(self) -> list[Parameter]:
+        return list(self.params.values())
+
+    # --- modes -------------------------------------------------------------------------------
+    def train(self) -> "Layer":
+        self.training = True
+        return self
+
+    def eval(self) -> "Layer":
+        self.training = False
+        return self
+
+    # --- passes --------------------------------------------------------------------------------
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _need_cache(self):
+        if self._cache is None:
+            raise RuntimeError(f"{type(self).__name__}.backward called before forward")
+        return self._cache
+
+    # --- description -------------------------------------------------------------------------
+    def hyperparameters(self) -> dict:
+        """Constructor keyword arguments; subclasses override."""
+        return {}
+
+    def config(self) -> dict:
+        """JSON-able description: ``{"type": ..., **constructor arguments}``."""
+        return {"type": type(self).__name__, **jsonable(self.hyperparameters())}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters().items())
+        return f"{type(self).__name__}({args})"
+
+
+def layer_from_config(d: dict) -> Layer:
+    """Rebuild an (unbuilt) layer from :meth:`Layer.config`.
+
+    >>> from juanji.nn import Conv2D
+    >>> layer_from_config(Conv2D(8, 5).config())
+    Conv2D(filters=8, kernel_size=[5, 5], stride=[1, 1], padding=0, dilation=[1, 1], groups=1, use_bias=True, init='he')
+    """
+    if not isinstance(d, dict) or "type" not in d:
+        raise ValueError(f"a layer config must be a dict with a 'type' key, got {d!r}")
+    kwargs = dict(d)
+    name = kwargs.pop("type")
+    if name not in LAYER_TYPES:
+        raise ValueError(f"unknown layer type {name!r}; known types: {sorted(LAYER_TYPES)}")
+    return LAYER_TYPES[name](**kwargs)

@@ -1,0 +1,161 @@
+"""Layers with weights, and the reshaping layer between them: Conv2D, Dense, Flatten.
+
+Each is parameters plus one call into :mod:`juanji.functional`; the output shape comes from
+:func:`juanji.functional.output_size`, the one formula.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from juanji.functional._args import check_padding_arg, pair, resolve_padding
+from juanji.functional.conv import conv2d_backward, conv2d_forward
+from juanji.functional.linear import linear_backward, linear_forward
+from juanji.functional.shape import flatten_backward, flatten_forward
+from juanji.functional.sizes import output_size
+
+from .base import Layer, check_bool, check_positive_int, image_shape, register
+from .init import check_init, initialise
+from .parameter import Parameter
+
+
+@register
+class Conv2D(Layer):
+    """2-D convolution, channels-last, with ``filters`` output channels.
+
+    Shape: ``(H, W, C_in) -> (Ho, Wo, filters)`` with, per axis,
+    ``Ho = floor((H + p_top + p_bottom - d*(kh - 1) - 1) / s) + 1``.
+    Parameters: ``weight`` (kh, kw, C_in/groups, filters), ``bias`` (filters,):
+    ``(kh*kw*C_in/groups + 1) * filters`` values.
+
+    >>> layer = Conv2D(8, 5)
+    >>> layer.build((32, 32, 3), np.random.default_rng(0))     # the course's CONV1
+    (28, 28, 8)
+    >>> sum(p.size for p in layer.parameters())                 # (5*5*3 + 1) * 8
+    608
+    """
+
+    def __init__(self, filters, kernel_size, *, stride=1, padding=0, dilation=1, groups=1,
+                 use_bias=True, init="he"):
+        super().__init__()
+        self.filters = check_positive_int(filters, "filters")
+        self.kernel_size = pair(kernel_size, "kernel_size")
+        self.stride = pair(stride, "stride")
+        self.dilation = pair(dilation, "dilation")
+        check_padding_arg(padding)
+        self.padding = padding
+        self.groups = check_positive_int(groups, "groups")
+        if self.filters % self.groups:
+            raise ValueError(
+                f"`filters` (={self.filters}) must be divisible by `groups` (={self.groups})"
+            )
+        self.use_bias = check_bool(use_bias, "use_bias")
+        self.init = check_init(init)
+
+    def output_shape(self, input_shape):
+        h, w, c = image_shape(input_shape, "Conv2D")
+        if c % self.groups:
+            raise ValueError(
+                f"input channels C_in (={c}) must be divisible by `groups` (={self.groups})"
+            )
+        pad_h, pad_w = resolve_padding(self.padding, (h, w), self.kernel_size, self.stride,
+                                       self.dilation)
+        ho = output_size(h, self.kernel_size[0], stride=self.stride[0], padding=pad_h,
+                         dilation=self.dilation[0])
+        wo = output_size(w, self.kernel_size[1], stride=self.stride[1], padding=pad_w,
+                         dilation=self.dilation[1])
+        return (ho, wo, self.filters)
+
+    def _create(self, input_shape, rng, dtype):
+        kh, kw = self.kernel_size
+        shape = (kh, kw, input_shape[2] // self.groups, self.filters)  # (kh, kw, C_in/g, C_out)
+        self.params = {"weight": Parameter(initialise(self.init, shape, rng, dtype), "weight")}
+        if self.use_bias:
+            self.params["bias"] = Parameter(np.zeros(self.filters, dtype=dtype), "bias")
+
+    def forward(self, x):
+        b = self.params["bias"].data if self.use_bias else None
+        y, self._cache = conv2d_forward(x, self.params["weight"].data, b, stride=self.stride,
+                                        padding=self.padding, dilation=self.dilation,
+                                        groups=self.groups)
+        return y
+
+    def backward(self, dy):
+        dx, dw, db = conv2d_backward(dy, self._need_cache())
+        self.params["weight"].grad[...] = dw
+        if self.use_bias:
+            self.params["bias"].grad[...] = db
+        return dx
+
+    def hyperparameters(self):
+        return {"filters": self.filters, "kernel_size": self.kernel_size, "stride": self.stride,
+                "padding": self.padding, "dilation": self.dilation, "groups": self.groups,
+                "use_bias": self.use_bias, "init": self.init}
+
+
+@register
+class Dense(Layer):
+    """Fully connected layer ``y = x @ W + b`` with ``units`` outputs.
+
+    Shape: ``(D_in,) -> (units,)``. Parameters: ``weight`` (D_in, units), ``bias`` (units,):
+    ``D_in * units + units`` values.
+
+    >>> layer = Dense(120)
+    >>> layer.build((400,), np.random.default_rng(0))          # the course's FC3
+    (120,)
+    >>> sum(p.size for p in layer.parameters())                 # 400*120 + 120
+    48120
+    """
+
+    def __init__(self, units, *, use_bias=True, init="he"):
+        super().__init__()
+        self.units = check_positive_int(units, "units")
+        self.use_bias = check_bool(use_bias, "use_bias")
+        self.init = check_init(init)
+
+    def output_shape(self, input_shape):
+        if len(input_shape) != 1:
+            raise ValueError(
+                f"Dense expects a flat input shape (D,), got {input_shape}; put Flatten() before it"
+            )
+        return (self.units,)
+
+    def _create(self, input_shape, rng, dtype):
+        shape = (input_shape[0], self.units)  # (D_in, D_out)
+        self.params = {"weight": Parameter(initialise(self.init, shape, rng, dtype), "weight")}
+        if self.use_bias:
+            self.params["bias"] = Parameter(np.zeros(self.units, dtype=dtype), "bias")
+
+    def forward(self, x):
+        b = self.params["bias"].data if self.use_bias else None
+        y, self._cache = linear_forward(x, self.params["weight"].data, b)
+        return y
+
+    def backward(self, dy):
+        dx, dw, db = linear_backward(dy, self._need_cache())
+        self.params["weight"].grad[...] = dw
+        if self.use_bias:
+            self.params["bias"].grad[...] = db
+        return dx
+
+    def hyperparameters(self):
+        return {"units": self.units, "use_bias": self.use_bias, "init": self.init}
+
+
+@register
+class Flatten(Layer):
+    """``(H, W, C) -> (H*W*C,)``; backward reshapes the gradient back (the course's un-flatten).
+
+    >>> Flatten().output_shape((5, 5, 16))
+    (400,)
+    """
+
+    def output_shape(self, input_shape):
+        return (int(np.prod(input_shape)),)
+
+    def forward(self, x):
+        y, self._cache = flatten_forward(x)
+        return y
+
+    def backward(self, dy):
+        return flatten_backward(dy, self._need_cache())

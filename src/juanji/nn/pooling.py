@@ -1,0 +1,121 @@
+"""Pooling layers: MaxPool2D, AvgPool2D (thin wrappers of :mod:`juanji.functional.pool`) and
+GlobalAvgPool2D. Pooling has hyperparameters only, no learnable parameters, and keeps the number
+of channels.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from juanji.functional._args import check_float_array, check_padding_arg, pair, resolve_padding
+from juanji.functional.pool import (
+    avg_pool2d_backward,
+    avg_pool2d_forward,
+    max_pool2d_backward,
+    max_pool2d_forward,
+)
+from juanji.functional.sizes import output_size
+
+from .base import Layer, check_bool, image_shape, register
+
+
+class _Pool2D(Layer):
+    """What max and average pooling share: the window arguments and the output shape.
+
+    Shape: ``(H, W, C) -> (Ho, Wo, C)``, ``Ho = floor((H + p_top + p_bottom - kh) / s) + 1``
+    (rounded up with ``ceil_mode``).
+    """
+
+    def __init__(self, kernel_size, *, stride=None, padding=0, ceil_mode=False):
+        super().__init__()
+        self.kernel_size = pair(kernel_size, "kernel_size")
+        self.stride = self.kernel_size if stride is None else pair(stride, "stride")
+        check_padding_arg(padding)
+        self.padding = padding
+        self.ceil_mode = check_bool(ceil_mode, "ceil_mode")
+
+    def output_shape(self, input_shape):
+        h, w, c = image_shape(input_shape, type(self).__name__)
+        pad_h, pad_w = resolve_padding(self.padding, (h, w), self.kernel_size, self.stride, (1, 1))
+        ho = output_size(h, self.kernel_size[0], stride=self.stride[0], padding=pad_h,
+                         ceil_mode=self.ceil_mode)
+        wo = output_size(w, self.kernel_size[1], stride=self.stride[1], padding=pad_w,
+                         ceil_mode=self.ceil_mode)
+        return (ho, wo, c)
+
+    def hyperparameters(self):
+        return {"kernel_size": self.kernel_size, "stride": self.stride, "padding": self.padding,
+                "ceil_mode": self.ceil_mode}
+
+
+@register
+class MaxPool2D(_Pool2D):
+    """Max pooling: each output is the largest value in its window, per channel.
+
+    >>> MaxPool2D(2).output_shape((28, 28, 8))      # the course's POOL1
+    (14, 14, 8)
+    """
+
+    def forward(self, x):
+        y, self._cache = max_pool2d_forward(x, self.kernel_size, stride=self.stride,
+                                            padding=self.padding, ceil_mode=self.ceil_mode)
+        return y
+
+    def backward(self, dy):
+        return max_pool2d_backward(dy, self._need_cache())
+
+
+@register
+class AvgPool2D(_Pool2D):
+    """Average pooling: each output is the mean of its window, per channel.
+
+    ``count_include_pad``: whether padded zeros count in the mean's denominator (PyTorch's flag).
+
+    >>> AvgPool2D(3, stride=2, padding=1).output_shape((7, 7, 4))
+    (4, 4, 4)
+    """
+
+    def __init__(self, kernel_size, *, stride=None, padding=0, ceil_mode=False,
+                 count_include_pad=True):
+        super().__init__(kernel_size, stride=stride, padding=padding, ceil_mode=ceil_mode)
+        self.count_include_pad = check_bool(count_include_pad, "count_include_pad")
+
+    def forward(self, x):
+        y, self._cache = avg_pool2d_forward(x, self.kernel_size, stride=self.stride,
+                                            padding=self.padding, ceil_mode=self.ceil_mode,
+                                            count_include_pad=self.count_include_pad)
+        return y
+
+    def backward(self, dy):
+        return avg_pool2d_backward(dy, self._need_cache())
+
+    def hyperparameters(self):
+        return {**super().hyperparameters(), "count_include_pad": self.count_include_pad}
+
+
+@register
+class GlobalAvgPool2D(Layer):
+    """Mean over H and W: ``(N, H, W, C) -> (N, C)``.
+
+    Backward spreads each channel's gradient equally over its H*W positions:
+    ``dx[n, i, j, c] = dy[n, c] / (H*W)``.
+
+    >>> GlobalAvgPool2D().output_shape((7, 7, 64))
+    (64,)
+    """
+
+    def output_shape(self, input_shape):
+        _, _, c = image_shape(input_shape, "GlobalAvgPool2D")
+        return (c,)
+
+    def forward(self, x):
+        x = check_float_array(x, "x", 4, "(N, H, W, C)")
+        self._cache = x.shape
+        return x.mean(axis=(1, 2))  # (N, C)
+
+    def backward(self, dy):
+        n, h, w, c = self._need_cache()
+        if dy.shape != (n, c):
+            raise ValueError(f"`dy` must have the forward output's shape {(n, c)}, got {dy.shape}")
+        dx = dy[:, None, None, :] / (h * w)  # (N, 1, 1, C)
+        return np.broadcast_to(dx, (n, h, w, c)).copy()  # (N, H, W, C)
