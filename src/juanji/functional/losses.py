@@ -169,7 +169,7 @@ def _check_binary_labels(labels, n: int, dtype) -> np.ndarray:
     bad = (labels != 0) & (labels != 1)
     if bad.any():
         raise ValueError(
-            f"`labels` must be 0 or 1, got {labels.reshape(-1)[bad.reshape(-1)][0]!r} "
+            f"`labels` must be 0 or 1, got {labels.reshape(-1)[bad.reshape(-1)][0]} "
             f"at position {int(np.flatnonzero(bad)[0])}"
         )
     return labels.astype(dtype)

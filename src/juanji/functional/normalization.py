@@ -88,7 +88,9 @@ def batch_norm2d_forward(x, gamma, beta, *, eps=1e-5, mean=None,
     x = check_float_array(x, "x", 4, "(N, H, W, C)")
     gamma = _check_channel_vector(gamma, "gamma", x)
     beta = _check_channel_vector(beta, "beta", x)
-    if not isinstance(eps, Real) or isinstance(eps, bool) or not eps > 0:
+    if not isinstance(eps, Real) or isinstance(eps, bool):
+        raise TypeError(f"`eps` must be a real number > 0, got {eps!r}")
+    if not eps > 0:  # also refuses nan
         raise ValueError(f"`eps` must be a real number > 0, got {eps!r}")
     if mean is None and var is None:
         m = x.shape[0] * x.shape[1] * x.shape[2]
