@@ -1,0 +1,225 @@
+"""Sequential: a stack of layers built in order, each inferring its input size from the last.
+
+    x (N, *input_shape) -> layer 0 -> layer 1 -> ... -> logits (N, K)
+
+Backward runs the layers in reverse, each writing its parameters' gradients. Parameters and
+buffers are named ``"<layer index>.<name>"`` (``"0.weight"``, ``"4.running_mean"``) in
+``named_parameters()`` and ``state_dict()``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from juanji.functional.activations import sigmoid_forward
+from juanji.functional.losses import softmax
+
+from .base import Layer, check_positive_int, layer_from_config
+from .parameter import Parameter
+
+DTYPES = {"float32": np.float32, "float64": np.float64}
+
+
+class LayerShapeError(ValueError):
+    """A layer cannot take the shape the previous layer gives it (names the layer and shape)."""
+
+
+class Sequential:
+    """Layers applied one after another.
+
+    Args:
+        layers: unbuilt :class:`~juanji.nn.base.Layer` instances.
+        input_shape: one example's shape, no batch axis, e.g. ``(28, 28, 1)``.
+        seed: seeds the Generator that initialises every layer (and seeds Dropout's own).
+        dtype: float32 (default) or float64 parameters; inputs are cast to it.
+
+    >>> from juanji.nn import Conv2D, Dense, Flatten, MaxPool2D, ReLU
+    >>> model = Sequential([Conv2D(8, 5), ReLU(), MaxPool2D(2), Flatten(), Dense(10)], (32, 32, 3))
+    >>> model.output_shape
+    (10,)
+    >>> model.forward(np.zeros((2, 32, 32, 3), dtype=np.float32)).shape
+    (2, 10)
+    """
+
+    def __init__(self, layers, input_shape, *, seed=0, dtype=np.float32):
+        layers = list(layers)
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, Layer):
+                raise TypeError(f"`layers[{i}]` must be a juanji.nn Layer, got {layer!r}")
+        if not layers:
+            raise ValueError("`layers` must hold at least one layer, got []")
+        if not (isinstance(input_shape, (tuple, list)) and input_shape
+                and all(isinstance(v, (int, np.integer)) and v >= 1 for v in input_shape)):
+            raise ValueError(
+                f"`input_shape` must be a non-empty tuple of positive ints such as (28, 28, 1), "
+                f"got {input_shape!r}"
+            )
+        if np.dtype(dtype).type not in (np.float32, np.float64):
+            raise TypeError(f"`dtype` must be float32 or float64, got {np.dtype(dtype)}")
+        if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+            raise ValueError(f"`seed` must be a non-negative int, got {seed!r}")
+        self.layers = layers
+        self.input_shape = tuple(int(v) for v in input_shape)
+        self.seed = int(seed)
+        self.dtype = np.dtype(dtype)
+        self.training = True
+
+        rng = np.random.default_rng(self.seed)
+        shape = self.input_shape
+        for i, layer in enumerate(layers):
+            try:
+                shape = layer.build(shape, rng, self.dtype)
+            except (ValueError, TypeError) as err:
+                raise LayerShapeError(
+                    f"layer {i} ({type(layer).__name__}) cannot take input shape {shape}: {err}"
+                ) from err
+        self.output_shape = shape
+
+    # --- passes ------------------------------------------------------------------------------
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """``x`` (N, *input_shape) float -> the last layer's output (N, *output_shape)."""
+        if not isinstance(x, np.ndarray):
+            raise TypeError(f"`x` must be a numpy.ndarray, got {type(x).__name__}")
+        if x.dtype.kind != "f":
+            raise TypeError(f"`x` must be a float array, got dtype {x.dtype}; scale it to floats")
+        if x.ndim != len(self.input_shape) + 1 or tuple(x.shape[1:]) != self.input_shape:
+            raise ValueError(
+                f"`x` must have shape (N, {', '.join(map(str, self.input_shape))}) for this model "
+                f"(input_shape {self.input_shape}), got {x.shape}"
+            )
+        x = x.astype(self.dtype, copy=False)
+        for layer in self.layers:
+            x = layer.forward(x)
+        return x
+
+    __call__ = forward
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        """d(loss)/d(output) -> d(loss)/d(input); every layer's ``Parameter.grad`` is overwritten."""
+        for layer in reversed(self.layers):
+            dy = layer.backward(dy)
+        return dy
+
+    def predict(self, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
+        """Class probabilities in eval mode, ``batch_size`` examples at a time.
+
+        Returns softmax(logits) (N, K); for a one-unit output, sigmoid(logit) (N, 1), the
+        probability of class 1. The train/eval mode is restored afterwards.
+        """
+        batch_size = check_positive_int(batch_size, "batch_size")
+        if len(self.output_shape) != 1:
+            raise ValueError(f"predict needs a flat (K,) output, this model gives {self.output_shape}")
+        was_training = self.training
+        self.eval()
+        try:
+            outs = []
+            for start in range(0, len(x), batch_size):
+                logits = self.forward(x[start:start + batch_size])  # (B, K)
+                if logits.shape[1] == 1:
+                    outs.append(sigmoid_forward(logits)[0])
+                else:
+                    outs.append(softmax(logits))
+        finally:
+            if was_training:
+                self.train()
+        if not outs:
+            return np.zeros((0, self.output_shape[0]), dtype=self.dtype)
+        return np.concatenate(outs, axis=0)  # (N, K)
+
+    # --- modes -------------------------------------------------------------------------------
+    def train(self) -> "Sequential":
+        self.training = True
+        for layer in self.layers:
+            layer.train()
+        return self
+
+    def eval(self) -> "Sequential":
+        self.training = False
+        for layer in self.layers:
+            layer.eval()
+        return self
+
+    # --- parameters and state ----------------------------------------------------------------
+    def named_parameters(self) -> list[tuple[str, Parameter]]:
+        return [(f"{i}.{name}", p) for i, layer in enumerate(self.layers)
+                for name, p in layer.params.items()]
+
+    def parameters(self) -> list[Parameter]:
+        return [p for _, p in self.named_parameters()]
+
+    def named_buffers(self) -> list[tuple[str, np.ndarray]]:
+        return [(f"{i}.{name}", b) for i, layer in enumerate(self.layers)
+                for name, b in layer.buffers.items()]
+
+    def zero_grad(self) -> None:
+        for p in self.parameters():
+            p.zero_grad()
+
+    @property
+    def num_parameters(self) -> int:
+        return sum(p.size for p in self.parameters())
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Copies of every parameter and buffer, keyed ``"<index>.<name>"``."""
+        state = {k: p.data.copy() for k, p in self.named_parameters()}
+        state.update({k: b.copy() for k, b in self.named_buffers()})
+        return state
+
+    def load_state_dict(self, state: dict) -> None:
+        """Copy arrays into the parameters and buffers in place (optimisers keep their references).
+
+        Every key must match, and every shape; nothing is changed when one does not.
+        """
+        targets = {k: p.data for k, p in self.named_parameters()}
+        targets.update(dict(self.named_buffers()))
+        missing = sorted(set(targets) - set(state))
+        unexpected = sorted(set(state) - set(targets))
+        if missing or unexpected:
+            raise ValueError(
+                f"state_dict keys do not match the model: missing keys {missing}, "
+                f"unexpected keys {unexpected}"
+            )
+        for key, target in targets.items():
+            value = np.asarray(state[key])
+            if value.shape != target.shape:
+                raise ValueError(
+                    f"state_dict[{key!r}] has shape {value.shape} but the model's {key!r} has "
+                    f"shape {target.shape}"
+                )
+        for key, target in targets.items():
+            target[...] = state[key]
+
+    def rng_state(self) -> dict[str, dict]:
+        """The JSON-able state of every layer's own Generator (Dropout), keyed by layer index."""
+        return {str(i): layer.rng.bit_generator.state for i, layer in enumerate(self.layers)
+                if getattr(layer, "rng", None) is not None}
+
+    def set_rng_state(self, states: dict) -> None:
+        """Restore what :meth:`rng_state` returned."""
+        for key, state in states.items():
+            layer = self.layers[int(key)]
+            if getattr(layer, "rng", None) is None:
+                raise ValueError(f"layer {key} ({type(layer).__name__}) has no random generator")
+            layer.rng.bit_generator.state = state
+
+    # --- architecture ------------------------------------------------------------------------
+    def config(self) -> dict:
+        """JSON-able architecture: input shape, seed, dtype and each layer's config."""
+        return {"input_shape": list(self.input_shape), "seed": self.seed,
+                "dtype": self.dtype.name, "layers": [layer.config() for layer in self.layers]}
+
+    @classmethod
+    def from_config(cls, d: dict) -> "Sequential":
+        """Rebuild (with fresh initial weights from the saved seed) what :meth:`config` returned."""
+        for key in ("input_shape", "layers"):
+            if key not in d:
+                raise ValueError(f"a Sequential config needs the key {key!r}, got keys {sorted(d)}")
+        dtype = d.get("dtype", "float32")
+        if dtype not in DTYPES:
+            raise ValueError(f"config `dtype` must be one of {sorted(DTYPES)}, got {dtype!r}")
+        return cls([layer_from_config(c) for c in d["layers"]], tuple(d["input_shape"]),
+                   seed=d.get("seed", 0), dtype=DTYPES[dtype])
+
+    def __repr__(self) -> str:
+        body = "".join(f"\n  ({i}) {layer!r}" for i, layer in enumerate(self.layers))
+        return f"Sequential(input_shape={self.input_shape},{body}\n)"
