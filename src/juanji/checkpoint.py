@@ -1,0 +1,383 @@
+"""Checkpoints: one ``.npz`` file holding a model, its optimiser and everything needed to resume.
+
+Layout of the file (every entry a plain numeric array, so it loads with ``allow_pickle=False``)::
+
+    model/<key>     the model's state_dict arrays ("0.weight", "3.running_mean", ...)
+    optim/<key>     the optimiser's arrays (momentum buffers, Adam moments, ...)
+    __meta__        uint8 array: UTF-8 JSON with the format version, the architecture
+                    (``model.config()``), input shape, class names, optimiser name and scalars,
+                    scheduler state, normaliser, epoch, the numpy Generator state, the model's
+                    own Generators (Dropout masks), the metrics history and any ``extra`` dict.
+
+Arrays nested anywhere inside the optimiser state are moved out of the JSON into ``optim/<path>``
+and replaced by ``{"__array__": "<path>"}``, so any state layout round-trips.
+
+The file is written atomically (``np.savez`` into memory, then :mod:`juanji._atomic`): a crash
+while saving leaves the previous checkpoint untouched.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ._atomic import atomic_write_bytes
+
+FORMAT = "juanji-checkpoint"
+FORMAT_VERSION = 1
+META_KEY = "__meta__"
+MODEL_PREFIX = "model/"
+OPTIM_PREFIX = "optim/"
+ARRAY_REF = "__array__"
+REQUIRED_META = ("format", "version", "architecture", "input_shape", "epoch")
+
+__all__ = ["Checkpoint", "CheckpointError", "load_checkpoint", "save_checkpoint"]
+
+
+class CheckpointError(ValueError):
+    """The file is not a readable juanji checkpoint, or does not fit the model it is loaded into."""
+
+
+@dataclass
+class Checkpoint:
+    """What :func:`load_checkpoint` returns.
+
+    Attributes:
+        model: the rebuilt ``Sequential`` with the stored weights, in eval mode.
+        epoch: number of finished epochs when the checkpoint was written.
+        architecture: ``model.config()`` as stored (JSON form).
+        input_shape: ``(H, W, C)`` the model was built for.
+        class_names: list of class names, or None.
+        optimizer_name / optimizer_state: the optimiser's class name and its ``state_dict()``
+            (arrays restored in place), or None.
+        scheduler_state: the scheduler's state dict, or None.
+        normalizer: the normaliser's ``to_dict()``, or None (rebuild with ``Normalizer.from_dict``).
+        rng_state: a numpy ``bit_generator.state`` dict, or None; see :meth:`rng`.
+        metrics: the metrics history as stored (JSON), or None.
+        extra: any extra JSON-able dict given at save time.
+        path: where it was read from.
+    """
+
+    model: object
+    epoch: int
+    architecture: dict
+    input_shape: tuple
+    class_names: list | None = None
+    optimizer_name: str | None = None
+    optimizer_state: dict | None = None
+    scheduler_state: dict | None = None
+    normalizer: dict | None = None
+    rng_state: dict | None = None
+    metrics: object = None
+    extra: dict = field(default_factory=dict)
+    path: Path | None = None
+
+    def rng(self) -> np.random.Generator | None:
+        """A Generator continuing exactly where the saved one stopped (None if none was saved)."""
+        return None if self.rng_state is None else generator_from_state(self.rng_state)
+
+    def load_normalizer(self):
+        """The stored normaliser as a ``juanji.data.Normalizer`` (None if none was saved)."""
+        if self.normalizer is None:
+            return None
+        from .data import Normalizer
+        return Normalizer.from_dict(self.normalizer)
+
+
+# --- numpy Generator state <-> JSON -----------------------------------------------------------
+
+def generator_state(rng: np.random.Generator) -> dict:
+    """``rng.bit_generator.state`` as JSON-able data (PCG64's state is plain Python ints)."""
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"`rng_state` must be a numpy.random.Generator, got {type(rng).__name__}")
+    return _to_json(rng.bit_generator.state)
+
+
+def generator_from_state(state: dict) -> np.random.Generator:
+    """Inverse of :func:`generator_state`.
+
+    >>> g = np.random.default_rng(3); _ = g.random(5)
+    >>> h = generator_from_state(json.loads(json.dumps(generator_state(g))))
+    >>> bool(h.random() == g.random())
+    True
+    """
+    name = state.get("bit_generator") if isinstance(state, dict) else None
+    bit_generator_cls = getattr(np.random, str(name), None)
+    if bit_generator_cls is None or not isinstance(bit_generator_cls, type):
+        raise CheckpointError(f"unknown numpy bit generator {name!r} in the stored RNG state")
+    bit_generator = bit_generator_cls()
+    bit_generator.state = state
+    return np.random.Generator(bit_generator)
+
+
+def _to_json(value):
+    """numpy scalars/arrays inside plain state dicts -> Python numbers and lists."""
+    if isinstance(value, dict):
+        return {str(k): _to_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_to_json(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+# --- arrays nested in a state dict <-> flat npz entries ----------------------------------------
+
+def _split_arrays(tree, path: str, out: dict):
+    """Replace every ndarray in ``tree`` by ``{"__array__": path}``, collecting it in ``out``."""
+    if isinstance(tree, np.ndarray):
+        out[path] = tree
+        return {ARRAY_REF: path}
+    if isinstance(tree, dict):
+        return {str(k): _split_arrays(v, f"{path}.{k}" if path else str(k), out)
+                for k, v in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return [_split_arrays(v, f"{path}.{i}" if path else str(i), out)
+                for i, v in enumerate(tree)]
+    return _to_json(tree)
+
+
+def _join_arrays(tree, arrays: dict):
+    """Inverse of :func:`_split_arrays`."""
+    if isinstance(tree, dict):
+        if set(tree) == {ARRAY_REF}:
+            key = tree[ARRAY_REF]
+            if key not in arrays:
+                raise CheckpointError(f"optimiser array {key!r} is missing from the checkpoint")
+            return arrays[key]
+        return {k: _join_arrays(v, arrays) for k, v in tree.items()}
+    if isinstance(tree, list):
+        return [_join_arrays(v, arrays) for v in tree]
+    return tree
+
+
+def _metrics_json(metrics):
+    if metrics is None:
+        return None
+    if hasattr(metrics, "to_dict"):
+        return _to_json(metrics.to_dict())
+    return _to_json(metrics)
+
+
+def _input_shape(model) -> list:
+    cfg = model.config()
+    shape = cfg.get("input_shape") if isinstance(cfg, dict) else None
+    if shape is None:
+        shape = getattr(model, "input_shape", None)
+    if shape is None:
+        raise TypeError("`model` must know its input shape (Sequential.config()['input_shape'])")
+    return [int(v) for v in shape]
+
+
+# --- save ---------------------------------------------------------------------------------------
+
+def save_checkpoint(path, model, *, optimizer=None, scheduler=None, normalizer=None, epoch=0,
+                    rng_state=None, metrics=None, class_names=None, extra=None) -> Path:
+    """Write ``model`` (+ training state) to one ``.npz`` file at ``path``, atomically.
+
+    Args:
+        path: destination file; ``.npz`` is the convention (the name is used as given).
+        model: a ``juanji.nn.Sequential``.
+        optimizer: optional optimiser; its ``state_dict()`` and class name are stored.
+        scheduler: optional LR schedule; its ``state_dict()`` is stored.
+        normalizer: optional ``juanji.data.Normalizer`` (stored via ``to_dict()``) or a dict.
+        epoch: number of finished epochs.
+        rng_state: optional ``numpy.random.Generator`` (its state is stored) or a state dict.
+        metrics: optional history (an object with ``to_dict()``, or JSON-able data).
+        class_names: optional list of class names, shown by ``juanji predict``.
+        extra: optional JSON-able dict (e.g. the command-line arguments).
+
+    Returns:
+        ``path`` as a Path.
+    """
+    path = Path(path)
+    if not hasattr(model, "state_dict") or not hasattr(model, "config"):
+        raise TypeError(f"`model` must be a Sequential, got {type(model).__name__}")
+    if isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer)) or epoch < 0:
+        raise ValueError(f"`epoch` must be an int >= 0, got {epoch!r}")
+    if extra is not None and not isinstance(extra, dict):
+        raise TypeError(f"`extra` must be a dict, got {type(extra).__name__}")
+
+    arrays: dict[str, np.ndarray] = {}
+    for key, value in model.state_dict().items():
+        arrays[MODEL_PREFIX + key] = np.asarray(value)
+
+    meta = {
+        "format": FORMAT,
+        "version": FORMAT_VERSION,
+        "architecture": _to_json(model.config()),
+        "input_shape": _input_shape(model),
+        "class_names": None if class_names is None else [str(c) for c in class_names],
+        "epoch": int(epoch),
+        "optimizer": None,
+        "scheduler": None,
+        "normalizer": None,
+        "rng_state": None,
+        # Dropout layers own Generators; a resumed run must continue their streams exactly.
+        "model_rng": _to_json(model.rng_state()) if hasattr(model, "rng_state") else {},
+        "metrics": _metrics_json(metrics),
+        "extra": _to_json(extra or {}),
+    }
+    if optimizer is not None:
+        optim_arrays: dict[str, np.ndarray] = {}
+        state = _split_arrays(optimizer.state_dict(), "", optim_arrays)
+        arrays.update({OPTIM_PREFIX + k: np.asarray(v) for k, v in optim_arrays.items()})
+        meta["optimizer"] = {"name": type(optimizer).__name__, "state": state}
+    if scheduler is not None:
+        meta["scheduler"] = {"name": type(scheduler).__name__,
+                             "state": _to_json(scheduler.state_dict())}
+    if normalizer is not None:
+        meta["normalizer"] = _to_json(normalizer if isinstance(normalizer, dict)
+                                      else normalizer.to_dict())
+    if rng_state is not None:
+        meta["rng_state"] = (generator_state(rng_state) if isinstance(rng_state, np.random.Generator)
+                             else _to_json(rng_state))
+
+    for key, value in arrays.items():
+        if value.dtype.hasobject:
+            raise TypeError(f"state array {key!r} has dtype object; only numeric arrays are saved")
+    text = json.dumps(meta, ensure_ascii=False)
+    arrays[META_KEY] = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)  # (n_bytes,)
+
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    atomic_write_bytes(path, buffer.getvalue())
+    return path
+
+
+# --- load ---------------------------------------------------------------------------------------
+
+def _read_npz(path: Path) -> dict[str, np.ndarray]:
+    """Every entry of the file as an array; refuses pickles and corrupted archives."""
+    if not path.exists():
+        raise FileNotFoundError(f"checkpoint file {str(path)!r} does not exist")
+    if path.is_dir():
+        raise CheckpointError(f"checkpoint path {str(path)!r} is a directory, not a .npz file")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            return {key: npz[key] for key in npz.files}
+    except ValueError as e:  # numpy's "Object arrays cannot be loaded when allow_pickle=False"
+        raise CheckpointError(f"{str(path)!r} is not a juanji checkpoint: {e}") from None
+    except (zipfile.BadZipFile, OSError, EOFError) as e:
+        raise CheckpointError(f"{str(path)!r} is not a juanji checkpoint (corrupted or not an "
+                              f".npz file: {e})") from None
+
+
+def _read_meta(path: Path, arrays: dict) -> dict:
+    if META_KEY not in arrays:
+        raise CheckpointError(f"{str(path)!r} is not a juanji checkpoint: no {META_KEY!r} entry")
+    raw = arrays[META_KEY]
+    if raw.dtype != np.uint8 or raw.ndim != 1:
+        raise CheckpointError(f"{str(path)!r}: {META_KEY!r} must be a 1-D uint8 array")
+    try:
+        meta = json.loads(raw.tobytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise CheckpointError(f"{str(path)!r}: the metadata is not valid JSON ({e})") from None
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"{str(path)!r}: the metadata must be a JSON object")
+    missing = [k for k in REQUIRED_META if k not in meta]
+    if missing:
+        raise CheckpointError(f"{str(path)!r}: the metadata lacks the keys {missing}")
+    if meta["format"] != FORMAT:
+        raise CheckpointError(f"{str(path)!r}: format {meta['format']!r} is not {FORMAT!r}")
+    if meta["version"] != FORMAT_VERSION:
+        raise CheckpointError(f"{str(path)!r}: checkpoint format version {meta['version']!r} is "
+                              f"not supported (this juanji reads version {FORMAT_VERSION})")
+    return meta
+
+
+def _check_state_fits(model, state: dict, where: str) -> None:
+    """Same keys, shapes and dtypes as ``model.state_dict()``, or a CheckpointError naming them."""
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    if missing or unexpected:
+        raise CheckpointError(f"{where}: the stored weights do not match the architecture "
+                              f"(missing {missing}, unexpected {unexpected})")
+    for key, want in expected.items():
+        got = state[key]
+        if got.shape != want.shape:
+            raise CheckpointError(f"{where}: weight {key!r} has shape {got.shape} but the "
+                                  f"architecture needs {want.shape}")
+        if got.dtype != want.dtype:
+            raise CheckpointError(f"{where}: weight {key!r} has dtype {got.dtype} but the "
+                                  f"architecture needs {want.dtype}")
+
+
+def load_checkpoint(path, *, model=None) -> Checkpoint:
+    """Read a checkpoint written by :func:`save_checkpoint` (numeric arrays only, no pickle).
+
+    Args:
+        path: the ``.npz`` file.
+        model: optional existing ``Sequential``; when given, its architecture must equal the
+            stored one and the weights are loaded into it (it becomes ``Checkpoint.model``).
+            Otherwise the model is rebuilt with ``Sequential.from_config``.
+
+    Raises:
+        FileNotFoundError: no such file.
+        CheckpointError (a ValueError): not a checkpoint, tampered metadata, unsupported version,
+            weights that do not fit the architecture, or a ``model`` of another architecture.
+    """
+    from .nn import Sequential
+
+    path = Path(path)
+    where = repr(str(path))
+    arrays = _read_npz(path)
+    meta = _read_meta(path, arrays)
+    weights = {k[len(MODEL_PREFIX):]: v for k, v in arrays.items() if k.startswith(MODEL_PREFIX)}
+    optim_arrays = {k[len(OPTIM_PREFIX):]: v for k, v in arrays.items()
+                    if k.startswith(OPTIM_PREFIX)}
+
+    if model is None:
+        try:
+            model = Sequential.from_config(meta["architecture"])
+        except (ValueError, TypeError, KeyError) as e:
+            raise CheckpointError(f"{where}: cannot rebuild the stored architecture: {e}") from None
+    else:
+        mine = json.loads(json.dumps(_to_json(model.config())))
+        if mine != meta["architecture"]:
+            raise CheckpointError(f"{where} holds a different architecture than `model`: "
+                                  f"stored {_describe(meta['architecture'])}, "
+                                  f"given {_describe(mine)}")
+    _check_state_fits(model, weights, where)
+    model.load_state_dict(weights)
+    if meta.get("model_rng"):
+        try:
+            model.set_rng_state(meta["model_rng"])
+        except (ValueError, TypeError, KeyError, IndexError) as e:
+            raise CheckpointError(f"{where}: the stored layer RNG state does not fit: {e}") from None
+    model.eval()
+
+    optimizer = meta.get("optimizer")
+    scheduler = meta.get("scheduler")
+    return Checkpoint(
+        model=model,
+        epoch=int(meta["epoch"]),
+        architecture=meta["architecture"],
+        input_shape=tuple(int(v) for v in meta["input_shape"]),
+        class_names=meta.get("class_names"),
+        optimizer_name=None if optimizer is None else optimizer["name"],
+        optimizer_state=None if optimizer is None else _join_arrays(optimizer["state"],
+                                                                    optim_arrays),
+        scheduler_state=None if scheduler is None else scheduler["state"],
+        normalizer=meta.get("normalizer"),
+        rng_state=meta.get("rng_state"),
+        metrics=meta.get("metrics"),
+        extra=meta.get("extra") or {},
+        path=path,
+    )
+
+
+def _describe(config) -> str:
+    """A one-line architecture description: the layer types in order."""
+    layers = config.get("layers") if isinstance(config, dict) else None
+    if not isinstance(layers, list):
+        return "an unreadable config"
+    return "[" + ", ".join(str(d.get("type", "?")) for d in layers if isinstance(d, dict)) + "]"

@@ -1,0 +1,326 @@
+"""The training loop: mini-batch gradient descent on softmax cross-entropy, plus evaluation.
+
+One step on a batch (x, y) of B images::
+
+    logits = model.forward(x)                           # (B, K)
+    loss   = mean_n -log softmax(logits[n])[y[n]]       # a float
+    dlogits = (softmax(logits) - onehot(y)) / B         # (B, K)
+    model.backward(dlogits)                             # every Parameter.grad
+    optimizer.step()                                    # p -= lr * (rule)(grad)
+
+Reproducibility: the example order of epoch ``e`` is a function of ``(seed, e)`` only (see
+`juanji.data.BatchIterator`), the initial weights of the model's seed, and Dropout draws from the
+model's own Generators. With a ``checkpoint_dir``, ``last.npz`` is written after every epoch with
+the weights, the optimiser and schedule state, those Generators and the history, so a run resumed
+from it (:func:`restore_training_state`) ends with exactly the weights of an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from numbers import Integral, Real
+from pathlib import Path
+
+import numpy as np
+
+from .checkpoint import save_checkpoint
+from .data import BatchIterator, Dataset, Normalizer
+from .functional.losses import softmax_cross_entropy_backward, softmax_cross_entropy_forward
+from .optim import clip_grad_norm
+
+__all__ = ["EpochMetrics", "EvalResult", "History", "TrainingDiverged", "evaluate", "fit",
+           "restore_training_state"]
+
+BEST, LAST = "best.npz", "last.npz"
+
+
+class TrainingDiverged(FloatingPointError):
+    """The loss became NaN or infinite; the message names the epoch and step."""
+
+
+@dataclass
+class EpochMetrics:
+    """What one epoch measured. ``val_*`` are None without validation data."""
+
+    epoch: int                    # 1-based
+    train_loss: float             # mean over the epoch's examples, in train mode, as trained
+    train_accuracy: float
+    val_loss: float | None
+    val_accuracy: float | None
+    seconds: float                # wall time of the epoch (training + validation)
+    lr: float                     # the learning rate used during the epoch
+
+
+@dataclass
+class History:
+    """Per-epoch metrics plus where the best epoch was and whether early stopping ended the run.
+
+    >>> h = History([EpochMetrics(1, 0.9, 0.7, 0.8, 0.75, 1.0, 0.01)], best_epoch=1)
+    >>> History.from_dict(h.to_dict()) == h
+    True
+    """
+
+    epochs: list[EpochMetrics] = field(default_factory=list)
+    best_epoch: int | None = None      # 1-based epoch with the lowest monitored loss
+    stopped_early: bool = False
+
+    @property
+    def best_loss(self) -> float:
+        """The lowest monitored loss so far (val loss when there is validation data), or inf."""
+        if self.best_epoch is None:
+            return math.inf
+        return _monitored(self.epochs[self.best_epoch - 1])
+
+    def to_dict(self) -> dict:
+        return {"epochs": [asdict(m) for m in self.epochs], "best_epoch": self.best_epoch,
+                "stopped_early": self.stopped_early}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> History:
+        if not isinstance(d, dict) or not {"epochs", "best_epoch", "stopped_early"} <= set(d):
+            raise ValueError(f"`d` must be a dict from History.to_dict(), got {d!r:.200}")
+        return cls([EpochMetrics(**m) for m in d["epochs"]], d["best_epoch"],
+                   bool(d["stopped_early"]))
+
+
+@dataclass
+class EvalResult:
+    """Loss and accuracy over a data set, and where the mistakes are.
+
+    Attributes:
+        loss: mean softmax cross-entropy.
+        accuracy: fraction of correct predictions.
+        confusion: int64 (K, K); ``confusion[i, j]`` counts examples of true class i predicted j.
+        per_class_accuracy: float64 (K,), ``confusion[i, i] / confusion[i].sum()`` (NaN for a class
+            with no examples).
+    """
+
+    loss: float
+    accuracy: float
+    confusion: np.ndarray
+    per_class_accuracy: np.ndarray
+
+    def to_dict(self) -> dict:
+        """JSON-able (NaN per-class accuracies become None)."""
+        return {"loss": self.loss, "accuracy": self.accuracy,
+                "confusion": self.confusion.tolist(),
+                "per_class_accuracy": [None if math.isnan(a) else float(a)
+                                       for a in self.per_class_accuracy]}
+
+
+def _monitored(m: EpochMetrics) -> float:
+    """Early stopping and best-checkpoint keeping watch the val loss, or the train loss without."""
+    return m.train_loss if m.val_loss is None else m.val_loss
+
+
+# --- evaluation ---------------------------------------------------------------------------------
+
+def evaluate(model, dataset: Dataset, normalizer: Normalizer, batch_size: int = 256) -> EvalResult:
+    """Loss, accuracy and confusion matrix of ``model`` on ``dataset`` in eval mode.
+
+    The model's train/eval mode is restored afterwards.
+
+    >>> from juanji.models import build_model
+    >>> ds = Dataset(np.zeros((6, 8, 8, 1), np.uint8), np.arange(6) % 3, ("a", "b", "c"), "toy")
+    >>> r = evaluate(build_model("digits", (8, 8, 1), 3), ds, Normalizer([0.5], [0.5]), 4)
+    >>> r.confusion.shape, int(r.confusion.sum())
+    ((3, 3), 6)
+    """
+    if not isinstance(dataset, Dataset):
+        raise TypeError(f"`dataset` must be a juanji.data.Dataset, got {type(dataset).__name__}")
+    k = int(model.output_shape[0])
+    if dataset.num_classes > k:
+        raise ValueError(f"`dataset` has {dataset.num_classes} classes but the model gives {k} "
+                         f"outputs")
+    batches = BatchIterator(dataset, batch_size, shuffle=False, normalizer=normalizer)
+    was_training = model.training
+    model.eval()
+    loss_sum = 0.0
+    confusion = np.zeros((k, k), dtype=np.int64)
+    try:
+        for xb, yb in batches:
+            logits = model.forward(xb)  # (B, K)
+            loss, _ = softmax_cross_entropy_forward(logits, yb)
+            loss_sum += loss * len(yb)
+            pred = logits.argmax(axis=1)  # (B,)
+            confusion += np.bincount(yb * k + pred, minlength=k * k).reshape(k, k)  # (K, K)
+    finally:
+        if was_training:
+            model.train()
+    n = len(dataset)
+    per_class_n = confusion.sum(axis=1)  # (K,) examples of each true class
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per_class = np.where(per_class_n > 0, np.diag(confusion) / per_class_n, np.nan)  # (K,)
+    return EvalResult(loss_sum / n, float(np.trace(confusion)) / n, confusion, per_class)
+
+
+# --- the loop -----------------------------------------------------------------------------------
+
+def _check_int(value, name: str, minimum: int) -> int:
+    if not isinstance(value, Integral) or isinstance(value, bool) or value < minimum:
+        raise ValueError(f"`{name}` must be an int >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _progress_bar(total: int, desc: str, enabled: bool):
+    """A tqdm bar on stderr when enabled and stderr is a terminal; None otherwise."""
+    if not enabled or not sys.stderr.isatty():
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:  # tqdm comes with the `cli` extra; the loop works without it
+        return None
+    return tqdm(total=total, desc=desc, unit="batch", leave=False, dynamic_ncols=True)
+
+
+def _say(text: str, enabled: bool) -> None:
+    if enabled:
+        print(text, file=sys.stderr, flush=True)
+
+
+def fit(model, train: Dataset, *, val: Dataset | None = None, epochs: int, batch_size: int,
+        optimizer, scheduler=None, seed: int, normalizer: Normalizer, checkpoint_dir=None,
+        early_stopping_patience: int | None = None, clip_norm: float | None = None,
+        progress: bool = True, start_epoch: int = 0, history: History | None = None,
+        checkpoint_extra: dict | None = None) -> History:
+    """Train ``model`` on ``train`` for epochs ``start_epoch + 1 .. epochs``.
+
+    Args:
+        model: a ``juanji.nn.Sequential`` giving (N, K) logits.
+        train, val: uint8 data sets; ``val`` (optional) is evaluated after every epoch.
+        epochs: total number of epochs of the run (including ``start_epoch`` already done).
+        batch_size: examples per step; the last batch of an epoch may be smaller.
+        optimizer: built on ``model.parameters()``; ``scheduler`` (optional) steps once per epoch.
+        seed: fixes the example order of every epoch, with the epoch number.
+        normalizer: maps uint8 images to float32 inputs (fitted on the training split).
+        checkpoint_dir: if given, ``last.npz`` is written there after every epoch and ``best.npz``
+            whenever the monitored loss (val loss, or train loss without ``val``) improves.
+        early_stopping_patience: stop once the monitored loss has not improved for this many
+            epochs in a row (None: never).
+        clip_norm: clip the global gradient norm to this value before each step (None: don't).
+        progress: print a progress bar (on a terminal) and one line per epoch to stderr.
+        start_epoch, history: where a resumed run continues (see :func:`restore_training_state`).
+        checkpoint_extra: JSON-able dict stored in every checkpoint (e.g. command-line arguments).
+
+    Returns:
+        the :class:`History` (``history`` extended, when given).
+
+    Raises:
+        TrainingDiverged: the loss became NaN or infinite (the message names epoch and step).
+    """
+    if not isinstance(train, Dataset):
+        raise TypeError(f"`train` must be a juanji.data.Dataset, got {type(train).__name__}")
+    if val is not None and not isinstance(val, Dataset):
+        raise TypeError(f"`val` must be a juanji.data.Dataset or None, got {type(val).__name__}")
+    epochs = _check_int(epochs, "epochs", 1)
+    start_epoch = _check_int(start_epoch, "start_epoch", 0)
+    if start_epoch > epochs:
+        raise ValueError(f"`start_epoch` (={start_epoch}) must be <= `epochs` (={epochs})")
+    if early_stopping_patience is not None:
+        early_stopping_patience = _check_int(early_stopping_patience, "early_stopping_patience", 1)
+    if clip_norm is not None and (not isinstance(clip_norm, Real) or isinstance(clip_norm, bool)
+                                  or not clip_norm > 0):
+        raise ValueError(f"`clip_norm` must be a number > 0 or None, got {clip_norm!r}")
+    if not isinstance(normalizer, Normalizer):
+        raise TypeError(f"`normalizer` must be a juanji.data.Normalizer, "
+                        f"got {type(normalizer).__name__}")
+    history = History() if history is None else history
+    if len(history.epochs) != start_epoch:
+        raise ValueError(f"`history` holds {len(history.epochs)} epochs but `start_epoch` is "
+                         f"{start_epoch}; they must agree")
+    if checkpoint_dir is not None:
+        checkpoint_dir = Path(checkpoint_dir)
+        checkpoint_dir.mkdir(parents=True, exist_ok=True)
+
+    batches = BatchIterator(train, batch_size, shuffle=True, seed=seed, normalizer=normalizer)
+    params = model.parameters()
+
+    def save(name: str, epoch: int) -> None:
+        save_checkpoint(checkpoint_dir / name, model, optimizer=optimizer, scheduler=scheduler,
+                        normalizer=normalizer, epoch=epoch, metrics=history,
+                        class_names=train.class_names, extra=checkpoint_extra)
+
+    for epoch in range(start_epoch, epochs):
+        if history.stopped_early:  # a resumed run that had already stopped stays stopped
+            break
+        t0 = time.perf_counter()
+        lr = float(optimizer.lr)
+        model.train()
+        batches.epoch = epoch  # the order is a function of (seed, epoch) alone
+        bar = _progress_bar(len(batches), f"epoch {epoch + 1}/{epochs}", progress)
+        loss_sum, correct, seen = 0.0, 0, 0
+        for step, (xb, yb) in enumerate(batches):
+            logits = model.forward(xb)  # (B, K)
+            loss, cache = softmax_cross_entropy_forward(logits, yb)
+            if not math.isfinite(loss):
+                if bar is not None:
+                    bar.close()
+                raise TrainingDiverged(
+                    f"the training loss became {loss} at epoch {epoch + 1}, step {step + 1} of "
+                    f"{len(batches)} (global step {epoch * len(batches) + step + 1}); "
+                    f"try a smaller learning rate (lr={lr:g}) or gradient clipping")
+            model.backward(softmax_cross_entropy_backward(1.0, cache))  # grads, (B, K) in
+            if clip_norm is not None:
+                clip_grad_norm(params, clip_norm)
+            optimizer.step()
+            loss_sum += loss * len(yb)
+            correct += int((logits.argmax(axis=1) == yb).sum())
+            seen += len(yb)
+            if bar is not None:
+                elapsed = time.perf_counter() - t0
+                bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct / seen:.3f}",
+                                img_s=f"{seen / max(elapsed, 1e-9):,.0f}", refresh=False)
+                bar.update(1)
+        if bar is not None:
+            bar.close()
+        if scheduler is not None:
+            scheduler.step()
+        val_result = None if val is None else evaluate(model, val, normalizer, max(batch_size, 256))
+        metrics = EpochMetrics(
+            epoch=epoch + 1, train_loss=loss_sum / seen, train_accuracy=correct / seen,
+            val_loss=None if val_result is None else val_result.loss,
+            val_accuracy=None if val_result is None else val_result.accuracy,
+            seconds=time.perf_counter() - t0, lr=lr)
+        history.epochs.append(metrics)
+        improved = _monitored(metrics) < history.best_loss
+        if improved:
+            history.best_epoch = epoch + 1
+        if (early_stopping_patience is not None
+                and epoch + 1 - history.best_epoch >= early_stopping_patience):
+            history.stopped_early = True
+        if checkpoint_dir is not None:
+            if improved:
+                save(BEST, epoch + 1)
+            save(LAST, epoch + 1)
+        _say(_epoch_line(metrics, epochs, seen), progress)
+    return history
+
+
+def _epoch_line(m: EpochMetrics, epochs: int, n: int) -> str:
+    val = "" if m.val_loss is None else f"  val loss {m.val_loss:.4f} acc {m.val_accuracy:.4f}"
+    return (f"epoch {m.epoch}/{epochs}  train loss {m.train_loss:.4f} acc {m.train_accuracy:.4f}"
+            f"{val}  {m.seconds:.1f}s ({n / max(m.seconds, 1e-9):,.0f} img/s)")
+
+
+def restore_training_state(checkpoint, optimizer, scheduler=None) -> tuple[int, History]:
+    """Load a checkpoint's optimiser (and schedule) state; return ``(start_epoch, history)``.
+
+    ``optimizer`` must be built on ``checkpoint.model.parameters()``. Pass the results to
+    :func:`fit` as ``start_epoch=`` and ``history=`` to continue the run exactly.
+    """
+    if checkpoint.optimizer_state is None:
+        raise ValueError(f"checkpoint {str(checkpoint.path)!r} holds no optimiser state to resume")
+    optimizer.load_state_dict(checkpoint.optimizer_state)
+    if scheduler is not None:
+        if checkpoint.scheduler_state is None:
+            raise ValueError(f"checkpoint {str(checkpoint.path)!r} holds no scheduler state")
+        scheduler.load_state_dict(checkpoint.scheduler_state)
+    history = History() if checkpoint.metrics is None else History.from_dict(checkpoint.metrics)
+    if len(history.epochs) != checkpoint.epoch:
+        raise ValueError(f"checkpoint {str(checkpoint.path)!r}: its history has "
+                         f"{len(history.epochs)} epochs but it was saved after epoch "
+                         f"{checkpoint.epoch}")
+    return checkpoint.epoch, history
