@@ -148,8 +148,9 @@ def layer_from_config(d: dict) -> Layer:
     """Rebuild an (unbuilt) layer from :meth:`Layer.config`.
 
     >>> from juanji.nn import Conv2D
-    >>> layer_from_config(Conv2D(8, 5).config())
-    Conv2D(filters=8, kernel_size=[5, 5], stride=[1, 1], padding=0, dilation=[1, 1], groups=1, use_bias=True, init='he')
+    >>> layer = layer_from_config({"type": "Conv2D", "filters": 8, "kernel_size": [5, 5]})
+    >>> layer.kernel_size, layer.output_shape((32, 32, 3))
+    ((5, 5), (28, 28, 8))
     """
     if not isinstance(d, dict) or "type" not in d:
         raise ValueError(f"a layer config must be a dict with a 'type' key, got {d!r}")
