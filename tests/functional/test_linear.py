@@ -90,7 +90,8 @@ def test_bad_backward_inputs_are_refused():
     with pytest.raises(ValueError, match=r"`dy` of linear_backward must have the forward output's "
                                          r"shape \(2, 4\), got \(4, 2\)"):
         linear_backward(np.ones((4, 2)), cache)
-    with pytest.raises(TypeError, match=r"`dy` of linear_backward must be a numpy.ndarray, got list"):
+    with pytest.raises(TypeError,
+                       match=r"`dy` of linear_backward must be a numpy.ndarray, got list"):
         linear_backward([[1.0] * 4] * 2, cache)
     _, relu_cache = relu_forward(np.ones((2, 4)))
     with pytest.raises(TypeError, match=r"`cache` of linear_backward must be the cache returned by "
