@@ -236,14 +236,22 @@ def save_checkpoint(path, model, *, optimizer=None, scheduler=None, normalizer=N
     if normalizer is not None:
         meta["normalizer"] = _to_json(normalizer if isinstance(normalizer, dict)
                                       else normalizer.to_dict())
-    if rng_state is not None:
-        meta["rng_state"] = (generator_state(rng_state) if isinstance(rng_state, np.random.Generator)
-                             else _to_json(rng_state))
+    if isinstance(rng_state, np.random.Generator):
+        meta["rng_state"] = generator_state(rng_state)
+    elif isinstance(rng_state, dict):
+        meta["rng_state"] = _to_json(rng_state)
+    elif rng_state is not None:
+        raise TypeError(f"`rng_state` must be a numpy.random.Generator or its "
+                        f"bit_generator.state dict, got {type(rng_state).__name__}")
 
     for key, value in arrays.items():
         if value.dtype.hasobject:
             raise TypeError(f"state array {key!r} has dtype object; only numeric arrays are saved")
-    text = json.dumps(meta, ensure_ascii=False)
+    try:
+        text = json.dumps(meta, ensure_ascii=False)
+    except TypeError as e:
+        raise TypeError(f"checkpoint metadata must be JSON-able (check `metrics` and `extra`): "
+                        f"{e}") from None
     arrays[META_KEY] = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)  # (n_bytes,)
 
     buffer = io.BytesIO()
