@@ -1,0 +1,338 @@
+"""Max and average pooling, channels-last, as forward/backward pairs.
+
+Every channel is pooled on its own; the window of output pixel (i, j) is
+
+    window(i, j) = x_padded[n, i*s_h : i*s_h + k_h, j*s_w : j*s_w + k_w, c]
+
+    max:  y[n, i, j, c] = max(window(i, j))
+    avg:  y[n, i, j, c] = sum(window(i, j)) / divisor[i, j]
+
+Backward only routes the gradient (pooling has no parameters):
+
+    max:  the whole dy[n, i, j, c] goes to the one cell that won the max
+    avg:  every cell of the window gets dy[n, i, j, c] / divisor[i, j]
+
+and where windows overlap (stride < kernel) an input cell collects the sum of what every window
+sends it. Both ops are built on the windowing primitive that convolution uses
+(:mod:`juanji.functional.windows`), with a reshape fast path when the windows tile the input.
+Output sizes come from :func:`juanji.functional.sizes.output_size`, as everywhere else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._args import Pair, Padding2D, check_cache, check_dy, check_float_array, pair, resolve_padding
+from .sizes import output_size
+from .windows import add_windows_back, pad_nhwc, unpad_nhwc, window_view
+
+_NO_DILATION = (1, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class PoolGeometry:
+    """Where every window sits; shared by both pools and kept in their caches.
+
+    ``padding`` is what the input is padded with before windowing: the resolved padding plus, in
+    ceil mode, the extra bottom/right cells the last window hangs over. ``real_padding`` is the
+    resolved padding alone (the padded input PyTorch's divisor counts).
+    """
+
+    in_shape: tuple  # (N, H, W, C)
+    out_shape: tuple  # (N, Ho, Wo, C)
+    kernel: Pair
+    stride: Pair
+    real_padding: Padding2D  # ((top, bottom), (left, right)) as resolved from `padding`
+    padding: Padding2D  # real_padding + ceil-mode extra cells after
+    tiled: bool  # stride == kernel, no padding, sizes divisible: the reshape fast path applies
+
+    @property
+    def padded_shape(self) -> tuple:
+        (t, b), (left, r) = self.padding
+        n, h, w, c = self.in_shape
+        return (n, h + t + b, w + left + r, c)
+
+
+def _check_bool(value, name: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"`{name}` must be a bool (True or False), got {value!r}")
+    return bool(value)
+
+
+def _geometry(x: np.ndarray, kernel_size, stride, padding, ceil_mode) -> PoolGeometry:
+    """Validate the arguments and work out where every window sits."""
+    n, h, w, c = x.shape
+    kernel = pair(kernel_size, "kernel_size")
+    stride = kernel if stride is None else pair(stride, "stride")
+    ceil_mode = _check_bool(ceil_mode, "ceil_mode")
+    real = resolve_padding(padding, (h, w), kernel, stride, _NO_DILATION)
+    for (lo, hi), k, axis in zip(real, kernel, ("height", "width")):
+        if max(lo, hi) > k // 2:  # else a window could lie wholly in the padding
+            raise ValueError(
+                f"`padding` {padding!r} (resolved to {real}) must be at most half of "
+                f"`kernel_size` {kernel} on every side (pad <= {k // 2} along the {axis}), as in "
+                "PyTorch: 'pad should be at most half of effective kernel size'"
+            )
+    ho = output_size(h, kernel[0], stride=stride[0], padding=real[0], ceil_mode=ceil_mode)
+    wo = output_size(w, kernel[1], stride=stride[1], padding=real[1], ceil_mode=ceil_mode)
+    # ceil mode: the last window may hang past the padded input; pad those cells too.
+    extra_h = max((ho - 1) * stride[0] + kernel[0] - (h + real[0][0] + real[0][1]), 0)
+    extra_w = max((wo - 1) * stride[1] + kernel[1] - (w + real[1][0] + real[1][1]), 0)
+    full = ((real[0][0], real[0][1] + extra_h), (real[1][0], real[1][1] + extra_w))
+    tiled = (stride == kernel and full == ((0, 0), (0, 0))
+             and h == ho * kernel[0] and w == wo * kernel[1])
+    return PoolGeometry((n, h, w, c), (n, ho, wo, c), kernel, stride, real, full, tiled)
+
+
+def _offset_views(x: np.ndarray, geo: PoolGeometry, fill: float) -> list[np.ndarray]:
+    """One (N, Ho, Wo, C) view per kernel offset (a, b), in row-major window order."""
+    n, ho, wo, c = geo.out_shape
+    kh, kw = geo.kernel
+    if geo.tiled:
+        xr = x.reshape(n, ho, kh, wo, kw, c)  # (N, Ho, kh, Wo, kw, C), a view: no padding, no copy
+        return [xr[:, :, a, :, b, :] for a in range(kh) for b in range(kw)]
+    xp = pad_nhwc(x, geo.padding, fill)  # (N, Hp, Wp, C)
+    win = window_view(xp, geo.kernel, geo.stride, _NO_DILATION, (ho, wo))  # (N, Ho, Wo, kh, kw, C)
+    return [win[:, :, :, a, b, :] for a in range(kh) for b in range(kw)]
+
+
+def _forward_args(x, kernel_size, stride, padding, ceil_mode):
+    x = check_float_array(x, "x", 4, "(N, H, W, C)")
+    return x, _geometry(x, kernel_size, stride, padding, ceil_mode)
+
+
+def _finish_dx(dxp: np.ndarray, geo: PoolGeometry) -> np.ndarray:
+    """Crop the padding (and ceil-mode extra cells) off a gradient w.r.t. the padded input."""
+    _, h, w, _ = geo.in_shape
+    return np.ascontiguousarray(unpad_nhwc(dxp, geo.padding, (h, w)))  # (N, H, W, C)
+
+
+# --------------------------------------------------------------------------------- max pooling
+
+@dataclass(frozen=True, slots=True)
+class MaxPool2dCache:
+    """What max-pool backward needs: the winner of every window, and where the windows sit."""
+
+    argmax: np.ndarray  # (N, Ho, Wo, C), the winner's offset a*kw + b inside its window
+    geometry: PoolGeometry
+    dtype: np.dtype
+
+    @property
+    def out_shape(self) -> tuple:
+        return self.geometry.out_shape
+
+
+def _first_real_offset(geo: PoolGeometry) -> np.ndarray:
+    """(Ho, Wo): offset a*kw + b of the first real (unpadded) cell of every window."""
+    _, ho, wo, _ = geo.out_shape
+    (top, _), (left, _) = geo.padding
+    a = np.maximum(top - np.arange(ho) * geo.stride[0], 0)  # (Ho,)
+    b = np.maximum(left - np.arange(wo) * geo.stride[1], 0)  # (Wo,)
+    return a[:, None] * geo.kernel[1] + b[None, :]  # (Ho, Wo)
+
+
+def max_pool2d_forward(x: np.ndarray, kernel_size, *, stride=None, padding=0,
+                       ceil_mode: bool = False):
+    """Max pooling: ``y[n, i, j, c] = max(window(i, j))`` over each channel separately.
+
+    Args:
+        x: (N, H, W, C) float32 or float64.
+        kernel_size: window ``(kh, kw)``, an int or a pair.
+        stride: step between windows, an int or a pair; defaults to ``kernel_size``.
+        padding: int, ``(ph, pw)``, ``((top, bottom), (left, right))``, ``'valid'`` or ``'same'``
+            (TensorFlow/Keras: output ``ceil(n / s)``, the odd extra pixel bottom/right); at most
+            half the kernel on any side. Padded cells are ``-inf``: they never win.
+        ceil_mode: round the output size up (PyTorch's rule), padding the cells the last window
+            hangs over with ``-inf`` too.
+
+    Returns:
+        y (N, Ho, Wo, C) in x's dtype, Ho and Wo from ``output_size``, and the cache.
+
+    Ties: the course's mask ``x == max(x)`` would send the gradient to *every* tied cell of a
+    window; like PyTorch, juanji sends it to the FIRST maximum in row-major window order only, so
+    the gradient of each output goes to exactly one input. Also as in PyTorch: a NaN in a window
+    wins the max (the last NaN, if several, takes the gradient), and in a window whose real cells
+    are all ``-inf`` the gradient goes to its first real cell, never to padding.
+
+    >>> x = np.arange(2 * 5 * 5 * 3, dtype=np.float32).reshape(2, 5, 5, 3)
+    >>> y, cache = max_pool2d_forward(x, 2)
+    >>> y.shape, y.dtype
+    ((2, 2, 2, 3), dtype('float32'))
+    >>> max_pool2d_forward(x, 3, stride=2, padding=1)[0].shape
+    (2, 3, 3, 3)
+    >>> max_pool2d_forward(x, 2, ceil_mode=True)[0].shape
+    (2, 3, 3, 3)
+    >>> max_pool2d_backward(np.ones_like(y), cache).shape
+    (2, 5, 5, 3)
+    """
+    x, geo = _forward_args(x, kernel_size, stride, padding, ceil_mode)
+    views = _offset_views(x, geo, -np.inf)
+    k_total = len(views)
+    arg = np.zeros(geo.out_shape, dtype=np.min_scalar_type(k_total - 1))  # (N, Ho, Wo, C)
+    best = views[0] if k_total > 1 else views[0].copy()  # copied by the first np.maximum below
+    for k in range(1, k_total):
+        v = views[k]
+        gt = v > best  # strictly greater: on a tie the earlier (first) cell keeps the win
+        best = np.maximum(best, v, out=None if k == 1 else best)  # np.maximum propagates NaN
+        # arg = where(gt, k, arg), written branch-free: ~30x faster than np.where on random masks
+        arg += gt * (arg.dtype.type(k) - arg)
+    y = best  # (N, Ho, Wo, C)
+    nan_out = np.isnan(y)
+    if nan_out.any():  # PyTorch: a NaN wins, and a later NaN replaces an earlier one
+        for k, v in enumerate(views):
+            arg = np.where(nan_out & np.isnan(v), arg.dtype.type(k), arg)
+    (top, _), (left, _) = geo.padding
+    if top or left:
+        # a window of -inf ties with its -inf padding; PyTorch then picks the first real cell
+        neg = y == -np.inf
+        if neg.any():
+            first = _first_real_offset(geo).astype(arg.dtype)  # (Ho, Wo)
+            arg = np.where(neg, first[None, :, :, None], arg)
+    return y, MaxPool2dCache(arg, geo, x.dtype)
+
+
+def max_pool2d_backward(dy: np.ndarray, cache: MaxPool2dCache) -> np.ndarray:
+    """Route each ``dy[n, i, j, c]`` to the input cell that won its window; sum where they overlap.
+
+    Args:
+        dy: (N, Ho, Wo, C), the gradient w.r.t. the forward's output.
+        cache: the :class:`MaxPool2dCache` from :func:`max_pool2d_forward`.
+
+    Returns:
+        dx (N, H, W, C) in the forward input's dtype.
+
+    >>> x = np.random.default_rng(0).standard_normal((1, 4, 4, 2))
+    >>> y, cache = max_pool2d_forward(x, 3, stride=1)
+    >>> dx = max_pool2d_backward(np.ones_like(y), cache)
+    >>> dx.shape, float(dx.sum())   # every output sends its whole gradient to one cell
+    ((1, 4, 4, 2), 8.0)
+    """
+    check_cache(cache, MaxPool2dCache, "max_pool2d")
+    geo = cache.geometry
+    dy = check_dy(dy, geo.out_shape, cache.dtype, "max_pool2d")
+    n, ho, wo, c = geo.out_shape
+    kh, kw = geo.kernel
+    arg = cache.argmax
+    if geo.tiled:
+        # Windows tile x: every input cell is offset (a, b) of exactly one window, so write the
+        # gradient straight into its slice of dx, no zero-fill and no summing needed.
+        dx = np.empty((n, ho, kh, wo, kw, c), dtype=dy.dtype)  # (N, Ho, kh, Wo, kw, C)
+        for a in range(kh):
+            for b in range(kw):
+                np.multiply(dy, arg == a * kw + b, out=dx[:, :, a, :, b, :])
+        return dx.reshape(geo.in_shape)  # (N, H, W, C)
+    offsets = np.arange(kh * kw, dtype=arg.dtype)[:, None]  # (kh*kw, 1)
+    dwin = (arg[:, :, :, None, :] == offsets) * dy[:, :, :, None, :]  # (N, Ho, Wo, kh*kw, C)
+    dwin = dwin.reshape(n, ho, wo, kh, kw, c)  # (N, Ho, Wo, kh, kw, C)
+    dxp = add_windows_back(dwin, geo.padded_shape, geo.stride, _NO_DILATION)  # (N, Hp, Wp, C)
+    return _finish_dx(dxp, geo)
+
+
+# ----------------------------------------------------------------------------- average pooling
+
+@dataclass(frozen=True, slots=True)
+class AvgPool2dCache:
+    """What average-pool backward needs: every window's divisor and where the windows sit."""
+
+    divisor: np.ndarray  # (Ho, Wo, 1) in x's dtype
+    geometry: PoolGeometry
+    dtype: np.dtype
+
+    @property
+    def out_shape(self) -> tuple:
+        return self.geometry.out_shape
+
+
+def _cells_inside(out: int, kernel: int, stride: int, lo: int, hi: int) -> np.ndarray:
+    """(out,): how many cells of each window [i*s, i*s + k) fall in [lo, hi) (padded coords)."""
+    starts = np.arange(out) * stride
+    return np.clip(starts + kernel, lo, hi) - np.clip(starts, lo, hi)
+
+
+def _divisor(geo: PoolGeometry, count_include_pad: bool, dtype) -> np.ndarray:
+    """PyTorch's divisor, (Ho, Wo, 1).
+
+    count_include_pad=True: the cells of the window inside the padded input (padding counts, the
+    ceil-mode overhang beyond it does not); False: only the real input cells.
+    """
+    _, h, w, _ = geo.in_shape
+    _, ho, wo, _ = geo.out_shape
+    (t, b), (left, r) = geo.real_padding
+    if count_include_pad:
+        rows = _cells_inside(ho, geo.kernel[0], geo.stride[0], 0, t + h + b)
+        cols = _cells_inside(wo, geo.kernel[1], geo.stride[1], 0, left + w + r)
+    else:
+        rows = _cells_inside(ho, geo.kernel[0], geo.stride[0], t, t + h)
+        cols = _cells_inside(wo, geo.kernel[1], geo.stride[1], left, left + w)
+    return (rows[:, None] * cols[None, :]).astype(dtype)[:, :, None]  # (Ho, Wo, 1)
+
+
+def avg_pool2d_forward(x: np.ndarray, kernel_size, *, stride=None, padding=0,
+                       ceil_mode: bool = False, count_include_pad: bool = True):
+    """Average pooling: ``y[n, i, j, c] = sum(window(i, j)) / divisor[i, j]``, per channel.
+
+    Args:
+        x: (N, H, W, C) float32 or float64.
+        kernel_size, stride, padding, ceil_mode: as in :func:`max_pool2d_forward`; padded cells
+            are 0.
+        count_include_pad: the divisor counts the padding cells of the window (True; but never
+            the ceil-mode cells beyond the padded input) or only its real input cells (False),
+            exactly as PyTorch's ``avg_pool2d``.
+
+    Returns:
+        y (N, Ho, Wo, C) in x's dtype and the cache.
+
+    >>> x = np.ones((2, 5, 5, 3))
+    >>> y, cache = avg_pool2d_forward(x, 2, ceil_mode=True)
+    >>> y.shape, float(y.min()), float(y.max())   # the overhanging cells are not counted
+    ((2, 3, 3, 3), 1.0, 1.0)
+    >>> avg_pool2d_backward(np.ones_like(y), cache).shape
+    (2, 5, 5, 3)
+    >>> y, _ = avg_pool2d_forward(x, 3, stride=1, padding=1)
+    >>> y.shape, float(y[0, 0, 0, 0])             # corner: 4 ones / 9 cells (padding counts)
+    ((2, 5, 5, 3), 0.4444444444444444)
+    """
+    count_include_pad = _check_bool(count_include_pad, "count_include_pad")
+    x, geo = _forward_args(x, kernel_size, stride, padding, ceil_mode)
+    views = _offset_views(x, geo, 0.0)
+    total = views[0] + views[1] if len(views) > 1 else views[0].copy()  # (N, Ho, Wo, C)
+    for v in views[2:]:
+        total += v  # summing the kh*kw offset views beats .sum(axis=(3, 4)) on the strided view
+    divisor = _divisor(geo, count_include_pad, x.dtype)  # (Ho, Wo, 1)
+    total /= divisor
+    return total, AvgPool2dCache(divisor, geo, x.dtype)
+
+
+def avg_pool2d_backward(dy: np.ndarray, cache: AvgPool2dCache) -> np.ndarray:
+    """Split each ``dy[n, i, j, c]`` equally over its window (``dy / divisor`` per cell); sum where
+    windows overlap.
+
+    Args:
+        dy: (N, Ho, Wo, C).
+        cache: the :class:`AvgPool2dCache` from :func:`avg_pool2d_forward`.
+
+    Returns:
+        dx (N, H, W, C) in the forward input's dtype.
+
+    >>> y, cache = avg_pool2d_forward(np.zeros((1, 4, 4, 1)), 2)
+    >>> avg_pool2d_backward(np.ones_like(y), cache)[0, :, :, 0]   # each 2x2 window: 1/4 each
+    array([[0.25, 0.25, 0.25, 0.25],
+           [0.25, 0.25, 0.25, 0.25],
+           [0.25, 0.25, 0.25, 0.25],
+           [0.25, 0.25, 0.25, 0.25]])
+    """
+    check_cache(cache, AvgPool2dCache, "avg_pool2d")
+    geo = cache.geometry
+    dy = check_dy(dy, geo.out_shape, cache.dtype, "avg_pool2d")
+    n, ho, wo, c = geo.out_shape
+    kh, kw = geo.kernel
+    g = dy / cache.divisor  # (N, Ho, Wo, C): what every cell of the window receives
+    if geo.tiled:
+        # every input cell lies in exactly one window: broadcast g over it, one copy
+        dx = np.broadcast_to(g[:, :, None, :, None, :], (n, ho, kh, wo, kw, c))  # (N,Ho,kh,Wo,kw,C)
+        return dx.reshape(geo.in_shape)  # (N, H, W, C), the reshape copies
+    dwin = np.broadcast_to(g[:, :, :, None, None, :], (n, ho, wo, kh, kw, c))  # (N,Ho,Wo,kh,kw,C)
+    dxp = add_windows_back(dwin, geo.padded_shape, geo.stride, _NO_DILATION)  # (N, Hp, Wp, C)
+    return _finish_dx(dxp, geo)
