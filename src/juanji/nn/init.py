@@ -22,7 +22,7 @@ INITS = ("he", "glorot")
 
 
 def fans(shape: tuple) -> tuple[int, int]:
-    """``(fan_in, fan_out)`` of a dense ``(D_in, D_out)`` or conv ``(kh, kw, C_in/g, C_out)`` kernel.
+    """``(fan_in, fan_out)`` of a dense (D_in, D_out) or conv (kh, kw, C_in/g, C_out) kernel.
 
     >>> fans((400, 120))
     (400, 120)

@@ -1,4 +1,4 @@
-"""BatchNorm2D: per-channel normalisation with learnable scale and shift, as ``torch.nn.BatchNorm2d``.
+"""BatchNorm2D: per-channel normalisation with a learnable scale and shift (torch.nn.BatchNorm2d).
 
     y = gamma * (x - mean) / sqrt(var + eps) + beta          statistics over (N, H, W), per channel
 

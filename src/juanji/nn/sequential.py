@@ -95,7 +95,7 @@ class Sequential:
     __call__ = forward
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
-        """d(loss)/d(output) -> d(loss)/d(input); every layer's ``Parameter.grad`` is overwritten."""
+        """d(loss)/d(output) -> d(loss)/d(input); overwrites every layer's ``Parameter.grad``."""
         for layer in reversed(self.layers):
             dy = layer.backward(dy)
         return dy
@@ -108,7 +108,9 @@ class Sequential:
         """
         batch_size = check_positive_int(batch_size, "batch_size")
         if len(self.output_shape) != 1:
-            raise ValueError(f"predict needs a flat (K,) output, this model gives {self.output_shape}")
+            raise ValueError(
+                f"predict needs a flat (K,) output, this model gives {self.output_shape}"
+            )
         was_training = self.training
         self.eval()
         try:

@@ -60,7 +60,8 @@ class Summary:
         for row in self.rows:
             d = asdict(row)
             d["output_shape"] = list(row.output_shape)
-            d["receptive_field"] = None if row.receptive_field is None else list(row.receptive_field)
+            rf = row.receptive_field
+            d["receptive_field"] = None if rf is None else list(rf)
             rows.append(d)
         return {"input_shape": list(self.input_shape), "input_size": self.input_size,
                 "rows": rows, "total_params": self.total_params, "warnings": list(self.warnings)}
