@@ -3,6 +3,7 @@ from .activations import (
     leaky_relu_backward, leaky_relu_forward, relu_backward, relu_forward, sigmoid_backward,
     sigmoid_forward, tanh_backward, tanh_forward,
 )
+from .conv import conv2d_backward, conv2d_forward
 from .dropout import dropout_backward, dropout_forward
 from .linear import linear_backward, linear_forward
 from .losses import (
@@ -26,3 +27,4 @@ __all__ += [
     "batch_norm2d_forward", "batch_norm2d_backward",
     "dropout_forward", "dropout_backward",
 ]
+__all__ += ["conv2d_forward", "conv2d_backward"]
