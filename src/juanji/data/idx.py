@@ -36,7 +36,9 @@ IDX_DTYPES = {
     0x0E: (">f8", "float64"),
 }
 _GZIP_MAGIC = b"\x1f\x8b"
-_CHUNK = 1 << 22  # 4 MiB: the most a gzip read allocates ahead of the data it has seen
+# Reads from a stream start at 64 KiB and double with the data received, up to 4 MiB, so what
+# is allocated stays within about twice what the stream has actually delivered.
+_FIRST_CHUNK, _MAX_CHUNK = 1 << 16, 1 << 22
 
 
 class IdxFormatError(ValueError):
@@ -143,10 +145,11 @@ def _read_stream(f, path: Path, file_size: int | None) -> np.ndarray:
 
 
 def _read_upto(f, n: int) -> bytearray:
-    """Read up to ``n`` bytes, allocating only as the stream delivers them (chunk by chunk)."""
+    """Read up to ``n`` bytes, allocating only as the stream delivers them (growing chunks)."""
     out = bytearray()
     while len(out) < n:
-        piece = f.read(min(_CHUNK, n - len(out)))
+        chunk = min(max(_FIRST_CHUNK, len(out)), _MAX_CHUNK)
+        piece = f.read(min(chunk, n - len(out)))
         if not piece:
             break
         out += piece

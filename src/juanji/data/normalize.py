@@ -24,6 +24,7 @@ import math
 
 import numpy as np
 
+_FIT_CHUNK = 1 << 18  # pixel values per bincount call in `Normalizer.fit` (2 MB of intp)
 
 class Normalizer:
     """Map uint8 images ``(..., C)`` to float32 ``(x / 255 - mean) / std`` per channel.
@@ -63,11 +64,19 @@ class Normalizer:
                 "`data` must be a Dataset or a non-empty uint8 array (N, H, W, C), got "
                 f"{getattr(x, 'dtype', type(x).__name__)} {getattr(x, 'shape', '')}"
             )
+        n_channels = x.shape[-1]
+        counts = np.zeros((n_channels, 256), dtype=np.int64)  # (C, 256) histogram per channel
+        # bincount casts its input to intp (8 bytes a value), so feed it bounded chunks of
+        # images rather than the whole set: memory stays O(_FIT_CHUNK) whatever N is.
+        per_chunk = max(1, _FIT_CHUNK // (x[0].size or 1))
+        for start in range(0, len(x), per_chunk):  # a loop over chunks of images
+            block = x[start:start + per_chunk].reshape(-1, n_channels)  # (k*H*W, C)
+            for c in range(n_channels):  # 1 or 3 channels
+                counts[c] += np.bincount(block[:, c], minlength=256)  # (256,)
         values = np.arange(256) / 255.0  # (256,) each byte value on the [0, 1] scale
         means, stds = [], []
-        for c in range(x.shape[-1]):  # a loop over channels (1 or 3), not over pixels
-            counts = np.bincount(x[..., c].ravel(), minlength=256)  # (256,)
-            p = counts / counts.sum()  # (256,) the value distribution of channel c
+        for c in range(n_channels):
+            p = counts[c] / counts[c].sum()  # (256,) the value distribution of channel c
             m = float(p @ values)  # () mean
             s = math.sqrt(float(p @ (values - m) ** 2))  # () population std
             means.append(m)
@@ -114,13 +123,13 @@ class Normalizer:
 
 
 def _floats(values, name: str) -> tuple[float, ...]:
-    """A non-empty sequence of finite numbers (or one number) -> tuple of Python floats."""
+    """A non-empty 1-D sequence of finite numbers (or one number) -> tuple of Python floats."""
     try:
-        out = tuple(float(v) for v in np.atleast_1d(np.asarray(values, dtype=np.float64)))
+        arr = np.atleast_1d(np.asarray(values, dtype=np.float64))  # (C,)
     except (TypeError, ValueError):
         raise TypeError(f"`{name}` must be a number or a sequence of numbers, "
                         f"got {values!r}") from None
-    if np.asarray(values).ndim > 1 or not out or not all(math.isfinite(v) for v in out):
+    if arr.ndim != 1 or arr.size == 0 or not np.isfinite(arr).all():
         raise ValueError(f"`{name}` must be a non-empty 1-D sequence of finite numbers, "
                          f"got {values!r}")
-    return out
+    return tuple(float(v) for v in arr)
