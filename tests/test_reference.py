@@ -152,6 +152,18 @@ def test_max_pool_ties_first_and_all():
                                    [10, 10, 0, 20]])
 
 
+def test_max_pool_nan_wins_and_the_last_nan_takes_the_gradient():
+    nan = np.nan
+    A, cache = max_pool2d_forward(img([[1, nan], [5, nan]]), 2)
+    assert np.isnan(A).all()                  # NaN wins the max, as in PyTorch
+    dA_prev = max_pool2d_backward(img([[7]]), cache)
+    # PyTorch's scan: a NaN always replaces the best so far, so the last NaN, (1,1), wins
+    np.testing.assert_array_equal(plane(dA_prev), [[0, 0], [0, 7]])
+    x_t = nhwc_to_torch(img([[1, nan], [5, nan]]))
+    F.max_pool2d(x_t, 2).sum().backward()
+    np.testing.assert_array_equal(plane(torch_to_nhwc(x_t.grad)), [[0, 0], [0, 1]])
+
+
 def test_max_pool_padding_cells_never_win():
     x = img([[-1, -2, -3],
              [-4, -5, -6],

@@ -134,9 +134,18 @@ def distribute_value(dz, shape) -> np.ndarray:
 
 
 def _first_max_mask(x) -> np.ndarray:
-    """True at the FIRST maximum of ``x`` in row-major order only (PyTorch's tie rule)."""
+    """True at one cell only: the winner of PyTorch's row-major scan of the window.
+
+    A cell takes the win only if it is strictly greater than the best so far, so on a tie the
+    FIRST maximum keeps it; a NaN always takes it (so the last NaN wins, as in PyTorch).
+    """
+    flat = x.ravel()  # row-major window order
+    best = 0
+    for k in range(1, flat.size):
+        if flat[k] > flat[best] or np.isnan(flat[k]):
+            best = k
     mask = np.zeros(x.shape, dtype=bool)
-    mask[np.unravel_index(np.argmax(x), x.shape)] = True  # argmax returns the first maximum
+    mask[np.unravel_index(best, x.shape)] = True
     return mask
 
 
@@ -399,7 +408,8 @@ def max_pool2d_backward(dy, cache: MaxPoolReferenceCache, *, ties: str = "first"
             ``"first"`` (default, PyTorch's rule and what the fast op does): only the first
             maximum in row-major window order. ``"all"`` (the course's
             ``create_mask_from_window``, ``x == max(x)``): every tied cell receives the whole
-            gradient, so the window sends out more than it received.
+            gradient, so the window sends out more than it received (and a window holding a
+            NaN sends nothing, as NaN == NaN is False).
 
     Returns:
         dA_prev (N, H, W, C).
