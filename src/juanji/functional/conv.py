@@ -16,7 +16,8 @@ derivatives over every output it touched:
 
     db = sum over n, i, j of dy                         (C_out,)
     dw = cols.T @ dy                                    (kh*kw*C_in, C_out)
-    dx = the window cells of dy @ w.T, each added back where it was read, padding cropped off
+    dcols = dy @ w.T                                    (N*Ho*Wo, kh*kw*C_in)
+    dx = every window cell of dcols added back where it was read, the padding cropped off
 """
 
 from __future__ import annotations
@@ -132,8 +133,9 @@ def conv2d_backward(dy, cache: Conv2dCache):
 
     db = None if cache.b_shape is None else dy2.sum(axis=0).reshape(cache.b_shape)  # b's shape
     dw = _cols_t_times_dy(cache.cols, dy2, w.shape, cache.groups)  # (kh, kw, C_in // G, C_out)
-    dcols = _dy_times_w_t(dy2, w, c_in, cache.groups)  # (N*Ho*Wo, kh*kw*C_in)
-    dwin = dcols.reshape(n, ho, wo, kh, kw, c_in)  # (N, Ho, Wo, kh, kw, C_in), free
+    dcols = _dy_times_w_t(dy2, w, cache.groups)  # (kh*kw, N*Ho*Wo, C_in), tap-major
+    dcols = dcols.reshape(kh, kw, n, ho, wo, c_in)  # (kh, kw, N, Ho, Wo, C_in), free
+    dwin = dcols.transpose(2, 3, 4, 0, 1, 5)  # (N, Ho, Wo, kh, kw, C_in), a view
     dxp = add_windows_back(dwin, cache.padded_shape, cache.stride, cache.dilation)  # (N,Hp,Wp,C)
     dx = unpad_nhwc(dxp, cache.padding, cache.in_hw)  # (N, H, W, C_in)
     return dx, dw, db
@@ -143,7 +145,8 @@ def conv2d_backward(dy, cache: Conv2dCache):
 # a BLAS GEMM per group is fastest for groups == 1 (one GEMM, no copies) and for blocks of several
 # channels (groups=2: fwd 51 ms vs 430 ms for an einsum over groups); for a pure depthwise conv
 # (one input and one output channel per group) the einsum over groups wins (fwd 14 ms vs 190 ms
-# for 32 one-column GEMMs), so that case alone takes the einsum.
+# for 32 one-column GEMMs), so that case alone takes the einsum (and, for dcols, a broadcast
+# product: each cell is one dy value times one weight).
 
 def _is_depthwise(w_shape: tuple, groups: int) -> bool:
     """One input and one output channel per group: every product is over the kh*kw taps only."""
@@ -192,24 +195,28 @@ def _cols_t_times_dy(cols: np.ndarray, dy2: np.ndarray, w_shape: tuple,
     return dw2.reshape(w_shape)  # (kh, kw, C_in/G, C_out), free
 
 
-def _dy_times_w_t(dy2: np.ndarray, w: np.ndarray, c_in: int, groups: int) -> np.ndarray:
-    """dcols = dy @ w.T per group: (M, C_out) -> (M, kh*kw*C_in), in the layout of cols."""
+def _dy_times_w_t(dy2: np.ndarray, w: np.ndarray, groups: int) -> np.ndarray:
+    """dcols = dy @ w.T per group, stored tap-major: (M, C_out) -> (kh*kw, M, C_in).
+
+    Tap-major so that :func:`add_windows_back` adds one contiguous (M, C_in) block per kernel
+    offset: 23 ms instead of 80 ms for the (M, kh*kw*C_in) layout of ``cols`` (N=64, 32x32x32,
+    3x3, float32), for the same products.
+    """
     kh, kw, c_in_g, c_out = w.shape
     m, taps = dy2.shape[0], kh * kw
+    w3 = w.reshape(taps, c_in_g, c_out)  # (kh*kw, C_in/G, C_out), free
     if _is_depthwise(w.shape, groups):
-        # dcols[m, k, g] = dy[m, g] * w[k, g]
-        dcols = np.einsum("mg,kg->mkg", dy2, w.reshape(taps, groups))  # (M, kh*kw, G)
-        return dcols.reshape(m, taps * c_in)  # (M, kh*kw*C_in), free
-    w2 = w.reshape(taps * c_in_g, c_out)  # (kh*kw*C_in/G, C_out), free
-    if groups == 1:
-        return dy2 @ w2.T  # (M, C_out) @ (C_out, kh*kw*C_in) -> (M, kh*kw*C_in); .T is a view
+        # dcols[k, m, g] = dy[m, g] * w[k, g]
+        return dy2 * w3  # (M, G) * (kh*kw, 1, G) -> (kh*kw, M, G)
     c_out_g = c_out // groups
-    dcols = np.empty((m, taps, groups, c_in_g), dtype=dy2.dtype)  # (M, kh*kw, G, C_in/G)
-    for g in range(groups):
-        og = slice(g * c_out_g, (g + 1) * c_out_g)
-        dcols_g = dy2[:, og] @ w2[:, og].T  # (M, C_out/G) @ (C_out/G, kh*kw*C_in/G)
-        dcols[:, :, g, :] = dcols_g.reshape(m, taps, c_in_g)  # (M, kh*kw, C_in/G)
-    return dcols.reshape(m, taps * c_in)  # (M, kh*kw*C_in), free
+    dcols = np.empty((taps, m, c_in_g * groups), dtype=dy2.dtype)  # (kh*kw, M, C_in)
+    for k in range(taps):
+        for g in range(groups):
+            ig = slice(g * c_in_g, (g + 1) * c_in_g)
+            og = slice(g * c_out_g, (g + 1) * c_out_g)
+            # (M, C_out/G) @ (C_out/G, C_in/G) -> (M, C_in/G); .T is a view, no copy
+            np.matmul(dy2[:, og], w3[k, :, og].T, out=dcols[k, :, ig])
+    return dcols
 
 
 def _check_channels(c_in: int, c_in_g: int, c_out: int, groups: int, x_shape, w_shape) -> None:
