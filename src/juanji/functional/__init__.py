@@ -11,6 +11,7 @@ from .losses import (
     softmax, softmax_cross_entropy_backward, softmax_cross_entropy_forward,
 )
 from .normalization import batch_norm2d_backward, batch_norm2d_forward
+from .pool import avg_pool2d_backward, avg_pool2d_forward, max_pool2d_backward, max_pool2d_forward
 from .shape import flatten_backward, flatten_forward
 from .sizes import output_size
 
@@ -27,4 +28,5 @@ __all__ += [
     "batch_norm2d_forward", "batch_norm2d_backward",
     "dropout_forward", "dropout_backward",
 ]
+__all__ += ["max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward"]
 __all__ += ["conv2d_forward", "conv2d_backward"]
