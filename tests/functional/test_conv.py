@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from juanji.functional import conv2d_backward, conv2d_forward, linear_forward
 from juanji.functional.conv import Conv2dCache
@@ -157,11 +159,44 @@ def test_finite_differences_for_x_w_and_b_separately(name):
     assert_grad_matches_fd(db, lambda v: conv2d_forward(x, w, v, **kw)[0], b, dy, "db")
 
 
-def test_non_contiguous_input_gives_the_same_result():
+@st.composite
+def random_geometry(draw):
+    """Any explicit geometry torch accepts: the kernel span must fit in the padded input."""
+    groups = draw(st.sampled_from([1, 2, 3]))
+    c_in, c_out = groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 2))
+    kernel = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+    dilation = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    pad = tuple((draw(st.integers(0, 2)), draw(st.integers(0, 2))) for _ in range(2))
+    hw = []
+    for f, d, (lo, hi) in zip(kernel, dilation, pad):
+        span = d * (f - 1) + 1
+        hw.append(draw(st.integers(max(1, span - lo - hi), span + 5)))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    out_hw = tuple((n + lo + hi - (d * (f - 1) + 1)) // s + 1
+                   for n, f, s, d, (lo, hi) in zip(hw, kernel, stride, dilation, pad))
+    x_shape = (draw(st.integers(1, 2)), *hw, c_in)
+    return Case(x_shape, kernel, c_out, stride, pad, dilation, groups, pad, out_hw)
+
+
+@settings(max_examples=40, deadline=None)
+@given(case=random_geometry(), bias=st.sampled_from(BIASES))
+def test_random_geometries_match_torch(case, bias):
+    x, w, b, dy = make(case, bias, np.float64)
+    ours, theirs = run(case, x, w, b, dy), torch_run(case, x, w, b, dy)
+    for what, a, e in zip(("y", "dx", "dw", "db"), ours, theirs):
+        if e is None:
+            assert a is None
+        else:
+            assert a.shape == e.shape, what
+            assert_close(a, e, np.float64, what)
+
+
+def test_non_contiguous_input_and_dy_give_the_same_result():
     case = CASES["stride_lt_kernel"]
     x, w, b, dy = make(case, "vector", np.float64)
-    x_strided = np.asfortranarray(x)  # same values, another memory layout
-    for a, e in zip(run(case, x_strided, w, b, dy), run(case, x, w, b, dy)):
+    # same values, another memory layout
+    x_f, w_f, dy_f = np.asfortranarray(x), np.asfortranarray(w), np.asfortranarray(dy)
+    for a, e in zip(run(case, x_f, w_f, b, dy_f), run(case, x, w, b, dy)):
         assert_close(a, e, np.float64)
 
 
