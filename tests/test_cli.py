@@ -238,4 +238,4 @@ def test_interrupted_run_resumes_to_the_same_weights(tmp_path, monkeypatch, caps
     assert a["test_accuracy"] == b["test_accuracy"] and a["best_epoch"] == b["best_epoch"]
 
     code, _, err = run_main(["train", "--resume", "--out", "part", "--lr", "0.1"], capsys)
-    assert code == 2 and "--lr 0.1 (the run has 0.003)" in err
+    assert code == 2 and "--lr 0.1 (the run has 0.005)" in err
