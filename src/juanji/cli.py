@@ -156,8 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, metavar="DIR",
                    help="output directory (default runs/<dataset>-<model>)")
     p.add_argument("--resume", action="store_true",
-                   help="continue from DIR/last.npz with the run's own options; ends with "
-                   "exactly the weights of an uninterrupted run")
+                   help="continue from DIR/last.npz with the run's own options (any run option "
+                   "given again must match); ends with exactly the weights of an "
+                   "uninterrupted run")
     p.add_argument("--no-progress", action="store_true", help="no progress bar or epoch lines")
     p.set_defaults(func=cmd_train, parser=p)
 
@@ -224,8 +225,11 @@ def main(argv=None) -> int:
 # --- helpers ------------------------------------------------------------------------------------
 
 def _console(stderr: bool = False):
+    """A rich Console; piped into a file it is 160 columns wide instead of rich's 80, so wide
+    tables (summary, confusion matrices) are not cut."""
     from rich.console import Console
-    return Console(stderr=stderr, highlight=False)
+    stream = sys.stderr if stderr else sys.stdout
+    return Console(stderr=stderr, highlight=False, width=None if stream.isatty() else 160)
 
 
 def _check_data_dir(dataset: str, data_dir) -> None:
