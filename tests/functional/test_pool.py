@@ -117,6 +117,15 @@ def _out_shape(x, kernel, stride, padding, ceil_mode):
 KINDS = [("max", True), ("avg", True), ("avg", False)]  # (kind, count_include_pad)
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _torch_single_thread():
+    """Tiny tensors: torch's thread pool only adds waiting (10x slower on a busy machine)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 # ------------------------------------------------------------------------------ 1. vs PyTorch
 
 @pytest.mark.parametrize("dtype", DTYPES)
