@@ -333,8 +333,8 @@ def avg_pool2d_backward(dy: np.ndarray, cache: AvgPool2dCache) -> np.ndarray:
     g = dy / cache.divisor  # (N, Ho, Wo, C): what every cell of the window receives
     if geo.tiled:
         # every input cell lies in exactly one window: broadcast g over it, one copy
-        dx = np.broadcast_to(g[:, :, None, :, None, :], (n, ho, kh, wo, kw, c))  # (N,Ho,kh,Wo,kw,C)
-        return dx.reshape(geo.in_shape)  # (N, H, W, C), the reshape copies
+        dx = np.broadcast_to(g[:, :, None, :, None, :], (n, ho, kh, wo, kw, c))  # a view
+        return dx.reshape(geo.in_shape)  # (N, Ho, kh, Wo, kw, C) -> (N, H, W, C), one copy
     dwin = np.broadcast_to(g[:, :, :, None, None, :], (n, ho, wo, kh, kw, c))  # (N,Ho,Wo,kh,kw,C)
     dxp = add_windows_back(dwin, geo.padded_shape, geo.stride, _NO_DILATION)  # (N, Hp, Wp, C)
     return _finish_dx(dxp, geo)
