@@ -38,7 +38,8 @@ from .windows import add_windows_back, pad_nhwc, unpad_nhwc, window_view
 class Conv2dCache:
     """What :func:`conv2d_backward` needs: the column matrix (for dw), w (for dx), the geometry."""
 
-    cols: np.ndarray        # (N*Ho*Wo, kh*kw*C_in), the windows of the padded input, one per row
+    cols: np.ndarray        # (N*Ho*Wo, kh*kw*C_in), one window per row (a view of x when 1x1,
+                            # stride 1, no padding: like torch, x must not change before backward)
     w: np.ndarray           # (kh, kw, C_in // groups, C_out)
     padded_shape: tuple     # (N, Hp, Wp, C_in)
     in_hw: Pair             # (H, W), to crop the padding off dx
