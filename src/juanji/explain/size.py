@@ -1,0 +1,185 @@
+"""The output-size formula with the user's numbers substituted, step by step.
+
+    out = floor((n - f + 2p) / s) + 1          (the course; d = 1)
+    out = floor((n - f_eff + 2p) / s) + 1      with f_eff = d*(f - 1) + 1 (dilation d)
+
+The result is :func:`juanji.functional.output_size`'s, the one place the formula lives; the steps
+are the same arithmetic written out, and both are checked against an independent count of the
+window positions (every start ``k*s`` whose window fits) before anything is shown.
+
+When ``(n - f + 2p) / s`` is not a whole number, floor throws away the remainder ``r``: the
+last ``r`` rows/columns of the padded input lie after the last window and are never read.
+When ``n + 2p < f`` the window does not fit anywhere and there is no output (the formula gives
+a number < 1).
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from ..functional.sizes import _positive_int, output_size
+from . import ExplainInternalError
+
+__all__ = ["explain_size", "render_size"]
+
+MAX_LISTED_WINDOWS = 12  # longer lists show the first and last few
+
+
+def _num(q: Fraction) -> str:
+    """5/2 -> '2.5', 7/3 -> '2.333...', 4 -> '4'."""
+    if q.denominator == 1:
+        return str(q.numerator)
+    text = f"{float(q):.3f}".rstrip("0")
+    exact = Fraction(text) == q
+    return text if exact else text + "..."
+
+
+def _count_windows(n: int, f_eff: int, s: int, p: int, ceil_mode: bool) -> int:
+    """Window starts k*s (padded coordinates), counted without the formula.
+
+    floor: every start whose window ends inside the padded input, ``k*s + f_eff <= n + 2p``;
+    ceil: every start before ``n + 2p - f_eff + s`` (the last window may hang over the end)
+    that is still inside the input or its before-padding (PyTorch's rule, ``k*s < n + p``).
+    """
+    if ceil_mode:
+        return len(range(0, min(n + 2 * p - f_eff + s, n + p), s))
+    return len(range(0, n + 2 * p - f_eff + 1, s))
+
+
+def explain_size(n, f, *, stride=1, padding=0, dilation=1, ceil_mode=False) -> dict:
+    """Explain ``output_size(n, f, stride=s, padding=p, dilation=d, ceil_mode=...)``.
+
+    Returns a JSON-able dict: the inputs, ``steps`` (the formula lines, each ``= ...``),
+    ``output`` (None when the window does not fit), ``fits``, ``exact`` (the division had no
+    remainder), ``remainder`` (``(n - f_eff + 2p) mod s``), ``unread`` (input indices no window
+    reads, floor mode), ``windows`` ([first, last] input index of each window, -1 and below and
+    n and above being padding) and ``explanation`` (sentences).
+
+    >>> r = explain_size(8, 3, stride=2)
+    >>> r["output"], r["steps"][-1], r["unread"]
+    (3, '= 3', [7])
+    """
+    n = _positive_int(n, "n")
+    f = _positive_int(f, "f")
+    s = _positive_int(stride, "stride")
+    p = _positive_int(padding, "padding", minimum=0)
+    d = _positive_int(dilation, "dilation")
+    if not isinstance(ceil_mode, bool):
+        raise TypeError(f"`ceil_mode` must be True or False, got {ceil_mode!r}")
+
+    f_eff = d * (f - 1) + 1
+    room = n - f_eff + 2 * p
+    q = Fraction(room, s)
+    rounded = -(-room // s) if ceil_mode else room // s   # ceil or floor of room / s
+    rnd = "ceil" if ceil_mode else "floor"
+    fname = "f_eff" if d > 1 else "f"
+    steps = []
+    if d > 1:
+        steps.append(f"f_eff = d*(f - 1) + 1 = {d}*({f} - 1) + 1 = {f_eff}")
+    steps += [
+        f"out = {rnd}((n - {fname} + 2p) / s) + 1",
+        f"= {rnd}(({n} - {f_eff} + 2*{p}) / {s}) + 1",
+        f"= {rnd}({room} / {s}) + 1",
+    ]
+    if q.denominator != 1:
+        steps.append(f"= {rnd}({_num(q)}) + 1")
+    steps += [f"= {rounded} + 1", f"= {rounded + 1}"]
+    formula = rounded + 1
+
+    try:
+        out = output_size(n, f, stride=s, padding=p, dilation=d, ceil_mode=ceil_mode)
+    except ValueError:
+        out = None
+    fits = room >= 0
+    counted = _count_windows(n, f_eff, s, p, ceil_mode)
+    if fits != (out is not None) or (fits and counted != out):
+        raise ExplainInternalError(
+            f"internal error: output_size gave {out} but {counted} windows fit "
+            f"(n={n}, f={f}, s={s}, p={p}, d={d}, ceil_mode={ceil_mode}); please report this")
+    dropped = fits and ceil_mode and out != formula   # PyTorch's last-window rule applied
+
+    remainder = room % s if fits else None
+    explanation, unread, windows = [], [], None
+    if not fits:
+        explanation.append(
+            f"The window spans {f_eff} pixels but the padded input has only n + 2p = "
+            f"{n} + 2*{p} = {n + 2 * p}: it does not fit anywhere, so there is no output "
+            f"(the formula gives {formula} < 1). Use a window of at most {n + 2 * p} pixels "
+            f"or pad by at least {-(-(f_eff - n) // 2)} on each side.")
+    else:
+        windows = [[k * s - p, k * s - p + f_eff - 1] for k in range(out)]
+        if remainder == 0:
+            explanation.append(
+                f"{room} / {s} is a whole number: the windows tile the padded input exactly, "
+                f"the last one ending on its last pixel.")
+        elif not ceil_mode:
+            first_unread = n + p - remainder        # input coordinates of the first unread cell
+            unread = [i for i in range(first_unread, n)]
+            where = ("these are all padding, so no input pixel is lost"
+                     if not unread else
+                     f"input {'index' if len(unread) == 1 else 'indices'} "
+                     f"{', '.join(map(str, unread))} {'is' if len(unread) == 1 else 'are'} "
+                     f"never read by any window")
+            pixels = "is 1 more pixel" if remainder == 1 else f"are {remainder} more pixels"
+            pad_left = remainder - len(unread)
+            padding_too = ("" if not unread or not pad_left else
+                           f" (the other {pad_left} {'is' if pad_left == 1 else 'are'} padding)")
+            explanation.append(
+                f"{room} / {s} = {_num(q)} is not a whole number: floor throws away the "
+                f"remainder {remainder}/{s}. After the last window (input {windows[-1][0]}.."
+                f"{windows[-1][1]}) there {pixels} of the padded input, too few for a next "
+                f"stride: {where}{padding_too}.")
+        else:
+            hang = s - remainder
+            explanation.append(
+                f"{room} / {s} = {_num(q)} is not a whole number: ceil mode rounds it up, so "
+                f"one more window is placed that hangs {hang} pixel{'s' if hang > 1 else ''} "
+                f"past the padded input (those cells are ignored, never read as zeros).")
+            if dropped:
+                explanation.append(
+                    f"But that last window would start in the after-padding (at padded index "
+                    f"{formula - 1}*{s} >= n + p = {n + p}), which PyTorch's rule forbids: "
+                    f"it is dropped, leaving {out}.")
+    return {
+        "n": n, "f": f, "stride": s, "padding": p, "dilation": d, "ceil_mode": ceil_mode,
+        "f_eff": f_eff, "steps": steps, "output": out, "fits": fits,
+        "exact": fits and remainder == 0, "remainder": remainder, "unread": unread,
+        "windows": windows, "explanation": explanation,
+    }
+
+
+def render_size(r: dict):
+    """rich renderables for :func:`explain_size`'s dict."""
+    from rich.console import Group
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
+    lines = Text()
+    for i, step in enumerate(r["steps"]):
+        indent = "" if i == 0 or step.startswith(("f_eff", "out")) else "    "
+        last = i == len(r["steps"]) - 1
+        lines.append(indent + step + ("" if last else "\n"), style="bold" if last else "")
+    title = (f"output size: n={r['n']}, f={r['f']}, s={r['stride']}, p={r['padding']}"
+             + (f", d={r['dilation']}" if r["dilation"] > 1 else "")
+             + (", ceil mode" if r["ceil_mode"] else ""))
+    parts = [Panel(lines, title=title, expand=False)]
+    if r["windows"]:
+        table = Table(title="windows (input indices; < 0 or >= n: padding)")
+        table.add_column("window", justify="right")
+        table.add_column("first", justify="right")
+        table.add_column("last", justify="right")
+        shown = list(enumerate(r["windows"]))
+        if len(shown) > MAX_LISTED_WINDOWS:
+            shown = shown[:3] + [None] + shown[-3:]
+        for item in shown:
+            if item is None:
+                table.add_row("...", "", "")
+            else:
+                k, (a, b) = item
+                table.add_row(str(k), str(a), str(b))
+        parts.append(table)
+    answer = "no output" if r["output"] is None else f"output size {r['output']}"
+    parts.append(Text(answer, style="bold green" if r["fits"] else "bold red"))
+    parts += [Text(line) for line in r["explanation"]]
+    return Group(*parts)
