@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from juanji.data import cache
 from juanji.data.dataset import Dataset
 from juanji.data.idx import read_idx
 
@@ -64,19 +65,7 @@ def search_dirs(name: str, data_dir=None) -> list[tuple[Path, str]]:
     ['/data', '/data/mnist']
     """
     _check_name(name)
-    if data_dir is not None:
-        root = Path(data_dir)
-        return [(root, "`data_dir`"), (root / name, "`data_dir`/<name>")]
-    found = []
-    env = os.environ.get("JUANJI_DATA_DIR")
-    if env:
-        found.append((Path(env) / name, "$JUANJI_DATA_DIR/<name>"))
-    xdg = os.environ.get("XDG_CACHE_HOME", "")
-    # The XDG spec says a relative XDG_CACHE_HOME is invalid and must be ignored.
-    cache = Path(xdg) if os.path.isabs(xdg) else Path.home() / ".cache"
-    found.append((cache / "juanji" / name, "per-user cache"))
-    found.extend((p, "system") for p in SYSTEM_DIRS[name])
-    return found
+    return cache.search_dirs(name, data_dir, SYSTEM_DIRS[name])
 
 
 def find_idx_files(name: str, data_dir=None) -> dict[str, Path]:
