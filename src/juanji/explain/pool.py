@@ -175,10 +175,23 @@ def fmt(v) -> str:
     return f"{v:.4g}" if v != int(v) else str(int(v))
 
 
+def titled(heading: str, **kwargs):
+    """A rich Table whose heading is printed above it in full (a rich title would wrap to the
+    width of a narrow table)."""
+    from rich.table import Table
+    from rich.text import Text
+
+    class TitledTable(Table):
+        def __rich_console__(self, console, options):
+            yield Text(heading, style="bold cyan")
+            yield from super().__rich_console__(console, options)
+
+    return TitledTable(**kwargs)
+
+
 def grid_table(rows, title: str, highlight=()):
     """A 2-D list as a rich table with row/column indices; ``highlight`` cells in bold."""
-    from rich.table import Table
-    table = Table(title=title, show_lines=False)
+    table = titled(title)
     table.add_column("", style="dim", justify="right")
     for q in range(len(rows[0])):
         table.add_column(str(q), justify="right")
@@ -195,7 +208,6 @@ def _window_text(values) -> str:
 def render_pool(r: dict):
     """rich renderables for :func:`explain_pool`'s dict."""
     from rich.console import Group
-    from rich.table import Table
     from rich.text import Text
 
     mode, (kh, kw), (sh, sw) = r["mode"], r["kernel"], r["stride"]
@@ -206,7 +218,7 @@ def render_pool(r: dict):
     for ch, e in enumerate(r["channels"]):
         suffix = f" (channel {ch})" if len(r["channels"]) > 1 else ""
         parts.append(grid_table(e["input"], "input" + suffix))
-        table = Table(title="forward: each window and its result" + suffix)
+        table = titled("forward: each window and its result" + suffix)
         for name in ("output", "input rows", "input cols", "window", "result"):
             table.add_column(name, justify="right" if name != "window" else "left")
         for win in e["windows"]:
@@ -222,7 +234,7 @@ def render_pool(r: dict):
         if not r["has_backward"]:
             continue
         parts.append(grid_table(e["dy"], "backward: upstream gradient dy" + suffix))
-        table = Table(title=("max: the whole dy goes to the window's max (first max on a tie)"
+        table = titled(("max: the whole dy goes to the window's max (first max on a tie)"
                              if mode == "max" else
                              "avg: each cell of the window gets dy / divisor") + suffix)
         for name in ("output", "dy", "sends"):
@@ -240,7 +252,7 @@ def render_pool(r: dict):
         parts.append(table)
         several = [cell for cell in e["cells"] if len(cell["receives"]) > 1]
         if several:
-            table = Table(title="overlapping windows: cells that receive from several windows, "
+            table = titled("overlapping windows: cells that receive from several windows, "
                           "summed" + suffix)
             for name in ("input cell", "received", "dx"):
                 table.add_column(name, justify="right" if name != "received" else "left")
