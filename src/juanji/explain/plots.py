@@ -1,0 +1,267 @@
+"""Pictures of a trained model: learned filters, feature maps, confusion matrix, training curves
+and saliency.
+
+Every ``plot_*`` function computes its numbers with the model's own layers, draws them with
+matplotlib's Agg backend (no display needed), writes PNG or SVG by the suffix of ``path``
+atomically (:mod:`juanji._atomic`), and returns the array it drew, so tests can check the
+picture's data rather than its pixels.
+
+Saliency (Simonyan et al., 2014) is the gradient of the class score, the logit ``z_k`` (before
+the softmax), with respect to the input image:
+
+    S = d z_k / d x  (H, W, C),  computed as model.backward(onehot(k)) after model.forward(x)
+
+and shown as ``max over channels of |S|``: the pixels whose change would move the score most.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+
+from .._atomic import atomic_write_bytes
+from ..nn import Conv2D, Sequential
+
+__all__ = ["FORMATS", "feature_maps", "plot_confusion", "plot_curves", "plot_features",
+           "plot_filters", "plot_saliency", "saliency"]
+
+FORMATS = (".png", ".svg")
+MAX_FILTERS = 32         # filters drawn per conv layer (rows of the grid, 8 per row)
+MAX_CHANNELS = 8         # feature-map channels drawn per layer
+
+
+def _check_path(path) -> Path:
+    path = Path(path)
+    if path.suffix.lower() not in FORMATS:
+        raise ValueError(f"`path` {str(path)!r} must end in one of {FORMATS}")
+    return path
+
+
+def _figure(figsize):
+    import matplotlib
+    matplotlib.use("Agg", force=True)
+    from matplotlib.figure import Figure  # no pyplot: no global state, no GUI
+    return Figure(figsize=figsize, layout="constrained")
+
+
+def _save(fig, path: Path) -> Path:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format=path.suffix.lower()[1:], dpi=100)
+    atomic_write_bytes(path, buffer.getvalue())
+    return path
+
+
+def _check_model(model) -> Sequential:
+    if not isinstance(model, Sequential):
+        raise TypeError(f"`model` must be a juanji.nn.Sequential, got {type(model).__name__}")
+    return model
+
+
+def _one_image(model: Sequential, x) -> np.ndarray:
+    """x (H, W, C) or (1, H, W, C), normalised floats -> (1, H, W, C) in the model's dtype."""
+    x = np.asarray(x)
+    if x.ndim == len(model.input_shape):
+        x = x[None]  # (1, H, W, C)
+    if x.dtype.kind != "f" or tuple(x.shape) != (1, *model.input_shape):
+        raise ValueError(f"`x` must be one normalised float image of shape {model.input_shape}, "
+                         f"got {x.dtype} {x.shape}")
+    return x.astype(model.dtype)
+
+
+# ------------------------------------------------------------------------------------ saliency
+
+def saliency(model: Sequential, x, label: int | None = None) -> tuple[np.ndarray, int]:
+    """``d z_label / d x`` for one image; returns (S (H, W, C), label).
+
+    ``label`` defaults to the predicted class. For a one-logit (sigmoid) model the score of
+    class 1 is z and of class 0 is -z. The model's mode and parameter gradients are restored.
+
+    >>> from juanji.models import build_model
+    >>> m = build_model("digits", (8, 8, 1), 10)
+    >>> s, k = saliency(m, np.zeros((8, 8, 1), np.float32), 3)
+    >>> s.shape, k
+    ((8, 8, 1), 3)
+    """
+    model = _check_model(model)
+    x = _one_image(model, x)
+    was_training = model.training
+    grads = [p.grad.copy() for p in model.parameters()]
+    model.eval()
+    try:
+        logits = model.forward(x)  # (1, K)
+        k = logits.shape[1]
+        if label is None:
+            label = int(logits[0, 0] > 0) if k == 1 else int(np.argmax(logits[0]))
+        if isinstance(label, bool) or not isinstance(label, (int, np.integer)) or not (
+                0 <= label < max(k, 2)):
+            raise ValueError(f"`label` must be a class index in [0, {max(k, 2)}), got {label!r}")
+        dscore = np.zeros_like(logits)  # (1, K): d z_label / d logits, a one-hot
+        if k == 1:
+            dscore[0, 0] = 1.0 if label == 1 else -1.0
+        else:
+            dscore[0, label] = 1.0
+        s = model.backward(dscore)[0]  # (H, W, C)
+    finally:
+        for p, g in zip(model.parameters(), grads):
+            p.grad[...] = g
+        if was_training:
+            model.train()
+    return s, int(label)
+
+
+def plot_saliency(model: Sequential, x, path, *, label: int | None = None,
+                  class_names=None) -> np.ndarray:
+    """Draw the image and ``max_c |S|``; returns S (H, W, C) as from :func:`saliency`."""
+    path = _check_path(path)
+    s, label = saliency(model, x, label)
+    image = _one_image(model, x)[0]  # (H, W, C)
+    name = class_names[label] if class_names else str(label)
+    fig = _figure((7, 3.4))
+    ax_img, ax_sal = fig.subplots(1, 2)
+    _show_image(ax_img, image)
+    ax_img.set_title("input (normalised)")
+    im = ax_sal.imshow(np.abs(s).max(axis=2), cmap="hot")  # (H, W)
+    ax_sal.set_title(f"saliency |d score[{name}] / d x|")
+    ax_sal.axis("off")
+    fig.colorbar(im, ax=ax_sal, shrink=0.8)
+    _save(fig, path)
+    return s
+
+
+def _show_image(ax, image: np.ndarray) -> None:
+    """(H, W, 1) grey or (H, W, 3) colour, min-max scaled for display."""
+    lo, hi = float(image.min()), float(image.max())
+    shown = (image - lo) / (hi - lo) if hi > lo else np.zeros_like(image)
+    if image.shape[2] == 3:
+        ax.imshow(shown)
+    else:
+        ax.imshow(shown[:, :, 0], cmap="gray")
+    ax.axis("off")
+
+
+# -------------------------------------------------------------------------------- feature maps
+
+def feature_maps(model: Sequential, x) -> list[tuple[int, str, np.ndarray]]:
+    """Every layer's output for one image, in eval mode: [(index, layer type, (H, W, C) or (D,))].
+
+    >>> from juanji.models import build_model
+    >>> maps = feature_maps(build_model("digits", (8, 8, 1), 10), np.zeros((8, 8, 1)))
+    >>> maps[0][1], maps[0][2].shape, maps[-1][2].shape
+    ('Conv2D', (8, 8, 16), (10,))
+    """
+    model = _check_model(model)
+    a = _one_image(model, np.asarray(x, dtype=model.dtype))
+    was_training = model.training
+    model.eval()
+    out = []
+    try:
+        for i, layer in enumerate(model.layers):
+            a = layer.forward(a)
+            out.append((i, type(layer).__name__, a[0].copy()))
+    finally:
+        if was_training:
+            model.train()
+    return out
+
+
+def plot_features(model: Sequential, x, path, *, max_channels: int = MAX_CHANNELS) -> list:
+    """One row per layer with a spatial output, its first ``max_channels`` maps; returns what
+    :func:`feature_maps` returned."""
+    path = _check_path(path)
+    maps = feature_maps(model, x)
+    spatial = [(i, kind, a) for i, kind, a in maps if a.ndim == 3]
+    rows = len(spatial) + 1
+    fig = _figure((1.4 * (max_channels + 1), 1.5 * rows))
+    axes = fig.subplots(rows, max_channels + 1, squeeze=False)
+    for ax in axes.ravel():
+        ax.axis("off")
+    _show_image(axes[0, 0], _one_image(model, np.asarray(x, dtype=model.dtype))[0])
+    axes[0, 0].set_title("input", fontsize=8)
+    for r, (i, kind, a) in enumerate(spatial, start=1):
+        axes[r, 0].text(0.5, 0.5, f"{i}: {kind}\n{'x'.join(map(str, a.shape))}",
+                        ha="center", va="center", fontsize=8)
+        for ch in range(min(max_channels, a.shape[2])):
+            axes[r, ch + 1].imshow(a[:, :, ch], cmap="viridis")
+            axes[r, ch + 1].set_title(f"ch {ch}", fontsize=7)
+    _save(fig, path)
+    return maps
+
+
+# ------------------------------------------------------------------------------------- filters
+
+def plot_filters(model: Sequential, path, *, layer: int | None = None) -> np.ndarray:
+    """The kernels of conv layer ``layer`` (default: the first Conv2D); returns its weight
+    (kh, kw, C_in / groups, C_out). RGB tiles when the layer reads 3 channels, else the kernel
+    of input channel 0 per filter, on one diverging colour scale centred at 0."""
+    model = _check_model(model)
+    path = _check_path(path)
+    convs = [i for i, m in enumerate(model.layers) if isinstance(m, Conv2D)]
+    if not convs:
+        raise ValueError("the model has no Conv2D layer to draw filters of")
+    if layer is None:
+        layer = convs[0]
+    if layer not in convs:
+        raise ValueError(f"`layer` {layer!r} is not a Conv2D layer; the conv layers are {convs}")
+    w = model.layers[layer].params["weight"].data.copy()  # (kh, kw, C_in/g, C_out)
+    n = min(w.shape[3], MAX_FILTERS)
+    cols = min(n, 8)
+    rows = -(-n // cols)
+    fig = _figure((1.3 * cols + 1, 1.3 * rows + 0.6))
+    axes = fig.subplots(rows, cols, squeeze=False)
+    limit = float(np.abs(w).max()) or 1.0
+    im = None
+    for f, ax in enumerate(axes.ravel()):
+        ax.axis("off")
+        if f >= n:
+            continue
+        if w.shape[2] == 3:
+            ax.imshow((w[:, :, :, f] / limit + 1) / 2)  # (kh, kw, 3) in [0, 1]
+        else:
+            im = ax.imshow(w[:, :, 0, f], cmap="RdBu_r", vmin=-limit, vmax=limit)
+        ax.set_title(f"filter {f}", fontsize=7)
+    if im is not None:
+        fig.colorbar(im, ax=axes, shrink=0.8)
+    fig.suptitle(f"layer {layer} (Conv2D) kernels, {'x'.join(map(str, w.shape))}"
+                 + ("" if w.shape[2] in (1, 3) else ", input channel 0"))
+    _save(fig, path)
+    return w
+
+
+# ------------------------------------------------------------------------- confusion and curves
+
+def plot_confusion(confusion, path, *, class_names=None) -> np.ndarray:
+    """``confusion[i, j]``: examples of true class i predicted j, with the counts written in."""
+    path = _check_path(path)
+    cm = np.asarray(confusion)
+    if cm.ndim != 2 or cm.shape[0] != cm.shape[1]:
+        raise ValueError(f"`confusion` must be a square (K, K) array, got shape {cm.shape}")
+    k = cm.shape[0]
+    names = list(class_names) if class_names else [str(i) for i in range(k)]
+    fig = _figure((1 + 0.55 * k, 0.8 + 0.5 * k))
+    ax = fig.subplots()
+    im = ax.imshow(cm, cmap="Blues")
+    for i in range(k):
+        for j in range(k):
+            ax.text(j, i, str(int(cm[i, j])), ha="center", va="center", fontsize=8,
+                    color="white" if cm[i, j] > cm.max() / 2 else "black")
+    ax.set_xticks(range(k), names, rotation=45, ha="right")
+    ax.set_yticks(range(k), names)
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    acc = np.trace(cm) / max(cm.sum(), 1)
+    ax.set_title(f"confusion matrix, accuracy {acc:.2%}")
+    fig.colorbar(im, ax=ax, shrink=0.8)
+    _save(fig, path)
+    return cm
+
+
+def plot_curves(history, path) -> Path:
+    """Training curves via :func:`juanji.plots.plot_history` (PNG only)."""
+    from ..plots import plot_history
+    path = _check_path(path)
+    if path.suffix.lower() != ".png":
+        raise ValueError(f"`path` {str(path)!r}: training curves are written as PNG only "
+                         f"(juanji.plots.plot_history); use a .png name")
+    return plot_history(history, path)
