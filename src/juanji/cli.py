@@ -197,6 +197,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--classes", type=positive_int, metavar="K", help="number of classes")
     p.add_argument("--json", action="store_true", help="print JSON only")
     p.set_defaults(func=cmd_summary, parser=p)
+
+    from .explain.cli import add_parser as add_explain_parser  # imports this module: load late
+    add_explain_parser(sub, common)
     return parser
 
 

@@ -1,0 +1,466 @@
+"""``juanji explain``: the course's numbers, computed by juanji and shown step by step.
+
+Examples::
+
+    juanji explain size 8 3 --stride 2                 # floor((8 - 3 + 0) / 2) + 1 = 3
+    juanji explain pool --mode max --input "1 3 2 1; 2 9 1 1; 1 3 2 3; 5 6 1 2" --kernel 3 \\
+        --stride 1 --dy "1 2; 3 4"
+    juanji explain pool --mode avg --seed 0 --size 4 --kernel 2
+    juanji explain conv --input "1 3 2 1; 2 9 1 1; 1 3 2 3; 5 6 1 2" --kernel "1 0; 0 -1" \\
+        --bias 0.5 --weight 0,1 --pixel 1,1 --output 1,1
+    juanji explain sharing --conv 6x5 --input-shape 32,32,3    # 456 against 14,455,392
+    juanji explain sparsity course
+    juanji explain network runs/digits-digits/best.npz
+    juanji explain plot saliency runs/digits-digits/best.npz --out saliency.png
+    juanji explain page runs/digits-digits/best.npz --out explainer/
+
+Inline grids: rows separated by ``;``, numbers by spaces or commas, channels by ``|``
+(``"1 2; 3 4 | 5 6; 7 8"`` is 2x2 with 2 channels). Without ``--input`` the input is drawn
+from ``--seed`` (integers 0..9, ``--size`` and ``--channels``), and without ``--dy`` the
+upstream gradient is drawn too (integers 1..4), so every number stays easy to check by hand.
+Every command takes ``--json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+from ..cli import (
+    DEFAULT_CLASSES, DEFAULT_INPUT_SHAPES, UsageError, _console, _load_checkpoint_arg,
+    _load_image, input_shape, non_negative_int, positive_int,
+)
+from ..models import MODELS
+
+__all__ = ["add_parser", "grid", "index_tuple"]
+
+PLOTS = ("filters", "features", "confusion", "curves", "saliency")
+MAX_DRAWN_SIZE = 32
+
+
+# --- argument types -----------------------------------------------------------------------------
+
+def grid(text: str) -> np.ndarray:
+    """``"1 3; 2 9"`` -> a (H, W, C) float64 array; ``|`` separates channel planes.
+
+    >>> grid("1 3; 2 9").shape, grid("1 2; 3 4 | 5 6; 7 8")[1, 0].tolist()
+    ((2, 2, 1), [3.0, 7.0])
+    """
+    planes = []
+    for c, plane in enumerate(text.split("|")):
+        rows = [row.replace(",", " ").split() for row in plane.split(";")]
+        rows = [row for row in rows if row] if plane.strip() else []
+        if not rows:
+            raise argparse.ArgumentTypeError(
+                f"must be rows of numbers separated by ';' (channels by '|'), such as "
+                f"'1 3 2; 2 9 1', got {text!r} (channel {c} is empty)")
+        widths = {len(row) for row in rows}
+        if len(widths) != 1:
+            raise argparse.ArgumentTypeError(
+                f"every row must have the same number of values, got rows of "
+                f"{[len(row) for row in rows]} values in {text!r}")
+        try:
+            values = np.array([[float(v) for v in row] for row in rows])
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"must hold numbers only (rows separated by ';'), got {text!r}") from None
+        if not np.isfinite(values).all():
+            raise argparse.ArgumentTypeError(f"must hold finite numbers, got {text!r}")
+        planes.append(values)
+    if len({p.shape for p in planes}) != 1:
+        raise argparse.ArgumentTypeError(
+            f"every channel must have the same rows and columns, got "
+            f"{[p.shape for p in planes]} in {text!r}")
+    return np.stack(planes, axis=2)  # (H, W, C)
+
+
+def index_tuple(text: str) -> tuple[int, ...]:
+    """``"1,2"`` -> (1, 2); ``"0,1,2"`` -> (0, 1, 2); each an integer >= 0."""
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) not in (2, 3) or not all(p.isdigit() for p in parts):
+        raise argparse.ArgumentTypeError(
+            f"must be row,column (or row,column,channel) integers >= 0 such as 1,2, "
+            f"got {text!r}")
+    return tuple(int(p) for p in parts)
+
+
+def hw(text: str) -> tuple[int, int]:
+    """``"4"`` -> (4, 4); ``"4,5"`` -> (4, 5)."""
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) not in (1, 2) or not all(p.isdigit() and 1 <= int(p) <= MAX_DRAWN_SIZE
+                                           for p in parts):
+        raise argparse.ArgumentTypeError(
+            f"must be N or H,W with each in 1..{MAX_DRAWN_SIZE}, got {text!r}")
+    return (int(parts[0]), int(parts[-1]))
+
+
+def conv_spec(text: str) -> tuple[int, int]:
+    """``"6x5"`` -> (filters 6, kernel 5)."""
+    parts = text.lower().split("x")
+    if len(parts) != 2 or not all(p.strip().isdigit() and int(p) >= 1 for p in parts):
+        raise argparse.ArgumentTypeError(
+            f"must be FILTERSxKERNEL such as 6x5 (six 5x5 kernels), got {text!r}")
+    return int(parts[0]), int(parts[1])
+
+
+# --- parser -------------------------------------------------------------------------------------
+
+def add_parser(sub, common) -> None:
+    """Register ``juanji explain`` and its topics on the top-level subparsers ``sub``."""
+    p = sub.add_parser("explain", help="see every number: sizes, pooling, conv, models, plots",
+                       description="Explain the course's computations step by step, with "
+                       "numbers computed by juanji and checked against the loop reference.",
+                       epilog="Run `juanji explain TOPIC --help` for the options of a topic.")
+    topics = p.add_subparsers(dest="topic", required=True, metavar="TOPIC")
+
+    def topic(name, help_, description, func, *, json_flag=True):
+        q = topics.add_parser(name, parents=[common], help=help_, description=description)
+        if json_flag:
+            q.add_argument("--json", action="store_true", help="print JSON only")
+        q.set_defaults(func=func, parser=q)
+        return q
+
+    q = topic("size", "the output-size formula, step by step",
+              "out = floor((n - f + 2p) / s) + 1 with your numbers, and what floor throws away.",
+              cmd_size)
+    q.add_argument("n", type=positive_int, help="input size along one axis")
+    q.add_argument("f", type=positive_int, help="window (kernel) size")
+    q.add_argument("--stride", "-s", type=positive_int, default=1, metavar="S")
+    q.add_argument("--padding", "-p", type=non_negative_int, default=0, metavar="P")
+    q.add_argument("--dilation", "-d", type=positive_int, default=1, metavar="D")
+    q.add_argument("--ceil", action="store_true", help="round up (PyTorch's ceil_mode)")
+
+    def input_options(q):
+        q.add_argument("--input", type=grid, metavar="GRID",
+                       help="the input, e.g. \"1 3 2 1; 2 9 1 1; 1 3 2 3; 5 6 1 2\" "
+                       "(rows by ';', channels by '|')")
+        q.add_argument("--seed", type=non_negative_int, default=0,
+                       help="draws the input (without --input) and dy (without --dy); default 0")
+        q.add_argument("--size", type=hw, default=(4, 4), metavar="N|H,W",
+                       help="size of a drawn input (default 4)")
+        q.add_argument("--channels", type=positive_int, default=1, metavar="C",
+                       help="channels of a drawn input (default 1)")
+        q.add_argument("--stride", "-s", type=positive_int, metavar="S")
+        q.add_argument("--padding", "-p", type=non_negative_int, default=0, metavar="P")
+        q.add_argument("--dy", type=grid, metavar="GRID",
+                       help="upstream gradient, the output's shape (default: drawn)")
+
+    q = topic("pool", "max/average pooling: windows, results, backward routing",
+              "Each window and its result; backward: the max mask (and the tie rule) or the "
+              "dz/(f*f) split, with the sums where windows overlap.", cmd_pool)
+    q.add_argument("--mode", choices=("max", "avg"), default="max")
+    q.add_argument("--kernel", "-f", type=positive_int, default=2, metavar="F",
+                   help="window size (default 2)")
+    input_options(q)
+
+    q = topic("conv", "one conv output pixel; dW, db and dX as sums",
+              "An output pixel as window x kernel + bias; backward: a weight's gradient as the "
+              "sum over the outputs it touched, db as the sum of dZ, an input pixel's gradient "
+              "as the sum over the windows holding it.", cmd_conv)
+    q.add_argument("--kernel", "-k", type=grid, metavar="GRID",
+                   help="the filter, e.g. \"1 0; 0 -1\" (default: drawn, integers -2..2)")
+    q.add_argument("--kernel-size", type=positive_int, default=2, metavar="F",
+                   help="size of a drawn kernel (default 2)")
+    q.add_argument("--bias", "-b", type=float, default=0.0)
+    q.add_argument("--dilation", "-d", type=positive_int, default=1, metavar="D")
+    q.add_argument("--output", type=index_tuple, default=(0, 0), metavar="I,J",
+                   help="the output pixel to write out (default 0,0)")
+    q.add_argument("--weight", type=index_tuple, default=(0, 0), metavar="A,B[,K]",
+                   help="the kernel weight whose gradient to list (default 0,0)")
+    q.add_argument("--pixel", type=index_tuple, metavar="R,C[,K]",
+                   help="the input pixel whose gradient to list (default: the centre)")
+    input_options(q)
+
+    for name, help_, description, func in (
+            ("sharing", "conv vs dense parameter counts per layer",
+             "Parameter sharing: each conv layer's parameters against a dense layer between "
+             "the same sizes.", cmd_sharing),
+            ("sparsity", "inputs per output and receptive field per layer",
+             "Sparse connectivity: how many inputs one output depends on, and the receptive "
+             "field at each depth.", cmd_sparsity),
+            ("network", "the course table: shapes, activation sizes, parameters, cliffs",
+             "The layer table with activation sizes and parameters, and activation-cliff "
+             "warnings.", cmd_network)):
+        q = topic(name, help_, description, func)
+        q.add_argument("model", nargs="?", metavar="MODEL",
+                       help=f"a built-in model ({', '.join(sorted(MODELS))}) or a checkpoint")
+        q.add_argument("--input-shape", type=input_shape, metavar="H,W,C")
+        q.add_argument("--classes", type=positive_int, metavar="K")
+        q.add_argument("--conv", type=conv_spec, action="append", metavar="FxK",
+                       help="instead of MODEL: conv layers in order, e.g. --conv 6x5 "
+                       "(repeatable; default input 32,32,3)")
+
+    q = topic("plot", "filters, feature maps, confusion matrix, curves, saliency",
+              "Draw a picture of a trained model as PNG or SVG (by the --out suffix).",
+              cmd_plot)
+    q.add_argument("kind", choices=PLOTS, metavar="KIND", help=" | ".join(PLOTS))
+    q.add_argument("checkpoint", type=Path, metavar="CHECKPOINT")
+    q.add_argument("--out", type=Path, required=True, metavar="FILE", help=".png or .svg")
+    q.add_argument("--image", type=Path, metavar="IMG",
+                   help="features/saliency: a PNG/JPG (default: a test image of the "
+                   "checkpoint's data set)")
+    q.add_argument("--index", type=non_negative_int, default=0, metavar="N",
+                   help="which test image without --image (default 0)")
+    q.add_argument("--invert", action="store_true", help="invert the grey levels of --image")
+    q.add_argument("--layer", type=non_negative_int, metavar="N",
+                   help="filters: the conv layer's index (default: the first conv)")
+    q.add_argument("--label", type=non_negative_int, metavar="K",
+                   help="saliency: the class (default: the predicted one)")
+    q.add_argument("--dataset", help="confusion/test images: the data set (default: the "
+                   "checkpoint's)")
+    q.add_argument("--data-dir", type=Path, metavar="DIR")
+
+    q = topic("page", "the interactive HTML explainer page",
+              "Write one self-contained HTML page explaining the model forward and backward.",
+              cmd_page, json_flag=False)
+    q.add_argument("checkpoint", type=Path, metavar="CHECKPOINT")
+    q.add_argument("--image", type=Path, action="append", default=[], metavar="IMG",
+                   help="a PNG/JPG to explain (repeatable; default: test images)")
+    q.add_argument("--label", type=non_negative_int, metavar="K",
+                   help="the class whose loss the backward view differentiates")
+    q.add_argument("--out", type=Path, required=True, metavar="DIR")
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+def _emit(args, result: dict, render) -> int:
+    if args.json:
+        print(json.dumps(result))
+    else:
+        _console().print(render(result))
+    return 0
+
+
+def _draw(args, rng: np.random.Generator) -> np.ndarray:
+    """The --input, or integers 0..9 of --size and --channels from the seeded ``rng``."""
+    if args.input is not None:
+        return args.input
+    h, w = args.size
+    return rng.integers(0, 10, size=(h, w, args.channels)).astype(np.float64)  # (H, W, C)
+
+
+def _usage(fn, *a, **kw):
+    """Run an explainer; a ValueError/TypeError there is a wrong command line (exit 2)."""
+    try:
+        return fn(*a, **kw)
+    except (ValueError, TypeError) as e:
+        raise UsageError(str(e)) from None
+
+
+def _dy(args, rng, shape) -> np.ndarray:
+    """--dy, or integers 1..4 of ``shape`` (Ho, Wo, C)."""
+    if args.dy is not None:
+        if args.dy.shape != shape:
+            raise UsageError(f"--dy must have the output's shape {'x'.join(map(str, shape))} "
+                             f"(rows x columns x channels), got "
+                             f"{'x'.join(map(str, args.dy.shape))}")
+        return args.dy
+    return rng.integers(1, 5, size=shape).astype(np.float64)
+
+
+# --- handlers -----------------------------------------------------------------------------------
+
+def cmd_size(args) -> int:
+    from .size import explain_size, render_size
+    r = _usage(explain_size, args.n, args.f, stride=args.stride, padding=args.padding,
+               dilation=args.dilation, ceil_mode=args.ceil)
+    return _emit(args, r, render_size)
+
+
+def cmd_pool(args) -> int:
+    from .pool import explain_pool, render_pool
+    rng = np.random.default_rng(args.seed)
+    x = _draw(args, rng)
+    forward = _usage(explain_pool, x, args.mode, args.kernel, stride=args.stride,
+                     padding=args.padding)
+    dy = _dy(args, rng, tuple(forward["output_shape"]))
+    r = _usage(explain_pool, x, args.mode, args.kernel, stride=args.stride,
+               padding=args.padding, dy=dy)
+    return _emit(args, r, render_pool)
+
+
+def cmd_conv(args) -> int:
+    from .conv import explain_conv, render_conv
+    rng = np.random.default_rng(args.seed)
+    x = _draw(args, rng)
+    if args.kernel is not None:
+        kernel = args.kernel
+    else:
+        f = args.kernel_size
+        kernel = rng.integers(-2, 3, size=(f, f, x.shape[2])).astype(np.float64)  # (f, f, C)
+    if kernel.shape[2] != x.shape[2]:
+        raise UsageError(f"--kernel has {kernel.shape[2]} channel(s) but the input has "
+                         f"{x.shape[2]}; separate the kernel's channels with '|'")
+    span = [args.dilation * (k - 1) + 1 for k in kernel.shape[:2]]
+    room = [n + 2 * args.padding for n in x.shape[:2]]
+    if span[0] > room[0] or span[1] > room[1]:
+        raise UsageError(f"the kernel ({kernel.shape[0]}x{kernel.shape[1]}, spanning "
+                         f"{span[0]}x{span[1]}) is larger than the input {x.shape[0]}x"
+                         f"{x.shape[1]} padded by {args.padding} ({room[0]}x{room[1]}): "
+                         f"it does not fit anywhere")
+    weight = args.weight if len(args.weight) == 3 else (*args.weight, 0)
+    pixel = None if args.pixel is None else (
+        args.pixel if len(args.pixel) == 3 else (*args.pixel, 0))
+    if len(args.output) != 2:
+        raise UsageError(f"--output must be I,J (one filter: no channel), got {args.output}")
+    kwargs = dict(stride=args.stride or 1, padding=args.padding, dilation=args.dilation,
+                  output=args.output, weight=weight, pixel=pixel)
+    forward = _usage(explain_conv, x, kernel, args.bias, **kwargs)
+    ho, wo = np.shape(forward["output"])
+    dy = _dy(args, rng, (ho, wo, 1))[:, :, 0]  # (Ho, Wo): one filter
+    r = _usage(explain_conv, x, kernel, args.bias, dy=dy, **kwargs)
+    return _emit(args, r, render_conv)
+
+
+def _model(args):
+    """MODEL (a built-in name or a checkpoint path) or the --conv layers, built."""
+    from ..models import build_model
+    from ..nn import Conv2D, Sequential
+    from ..nn.sequential import LayerShapeError
+
+    if args.conv:
+        if args.model is not None or args.classes is not None:
+            raise UsageError("--conv builds its own model; drop MODEL and --classes")
+        shape = args.input_shape or (32, 32, 3)
+        try:
+            return Sequential([Conv2D(f, k) for f, k in args.conv], shape)
+        except LayerShapeError as e:
+            raise UsageError(f"--conv layers do not fit --input-shape {shape}: {e}") from None
+    if args.model is None:
+        raise UsageError("give a MODEL (a built-in name or a checkpoint) or --conv FxK")
+    if args.model in MODELS:
+        shape = args.input_shape or DEFAULT_INPUT_SHAPES[args.model]
+        classes = args.classes or DEFAULT_CLASSES.get(args.model, 10)
+        if classes < 2:
+            raise UsageError(f"--classes must be >= 2, got {classes}")
+        try:
+            return build_model(args.model, shape, classes)
+        except ValueError as e:
+            raise UsageError(str(e)) from None
+    if Path(args.model).is_file():
+        if args.input_shape is not None or args.classes is not None:
+            raise UsageError("--input-shape and --classes are fixed by the checkpoint; drop them")
+        return _load_checkpoint_arg(Path(args.model)).model
+    raise UsageError(f"MODEL must be one of {', '.join(sorted(MODELS))} or an existing "
+                     f"checkpoint file, got {args.model!r}")
+
+
+def cmd_sharing(args) -> int:
+    from .model import explain_sharing, render_sharing
+    return _emit(args, explain_sharing(_model(args)), render_sharing)
+
+
+def cmd_sparsity(args) -> int:
+    from .model import explain_sparsity, render_sparsity
+    return _emit(args, explain_sparsity(_model(args)), render_sparsity)
+
+
+def cmd_network(args) -> int:
+    from .model import explain_network, render_network
+    return _emit(args, explain_network(_model(args)), render_network)
+
+
+def _dataset_name(args, ck) -> str:
+    name = args.dataset or (ck.extra.get("options") or {}).get("dataset")
+    if name is None:
+        raise UsageError(f"{str(args.checkpoint)!r} does not say which data set it was trained "
+                         f"on; give --dataset (or --image)")
+    from ..data import DATASETS
+    if name not in DATASETS:
+        raise UsageError(f"--dataset must be one of {sorted(DATASETS)}, got {name!r}")
+    return name
+
+
+def _one_input(args, ck):
+    """(normalised image (H, W, C), description, true label or None)."""
+    norm = ck.load_normalizer()
+    if norm is None:
+        raise ValueError(f"{str(args.checkpoint)!r} holds no normaliser, so the model's inputs "
+                         f"are unknown")
+    if args.image is not None:
+        if not args.image.is_file():
+            raise UsageError(f"image file {str(args.image)!r} does not exist")
+        raw = _load_image(args.image, ck.input_shape, args.invert)  # (H, W, C) uint8
+        return norm(raw[None])[0], str(args.image), None
+    from ..data import load_dataset
+    name = _dataset_name(args, ck)
+    _, test = load_dataset(name, args.data_dir)
+    if args.index >= len(test):
+        raise UsageError(f"--index {args.index} is beyond the {len(test)} test images")
+    if test.input_shape != ck.input_shape:
+        raise ValueError(f"the model takes {ck.input_shape} images but {name!r} has "
+                         f"{test.input_shape}")
+    return (norm(np.asarray(test.x[args.index:args.index + 1]))[0],
+            f"{name} test image {args.index}", int(test.y[args.index]))
+
+
+def cmd_plot(args) -> int:
+    from . import plots
+    if args.out.suffix.lower() not in plots.FORMATS:
+        raise UsageError(f"--out {str(args.out)!r} must end in .png or .svg")
+    if args.kind == "curves" and args.out.suffix.lower() != ".png":
+        raise UsageError("training curves are written as PNG only; use an --out ending in .png")
+    if not args.out.parent.is_dir() and str(args.out.parent):
+        raise UsageError(f"the directory of --out {str(args.out.parent)!r} does not exist")
+    ck = _load_checkpoint_arg(args.checkpoint)
+    model = ck.model
+    info = {"kind": args.kind, "checkpoint": str(args.checkpoint), "out": str(args.out)}
+    if args.kind == "filters":
+        w = _usage(plots.plot_filters, model, args.out, layer=args.layer)
+        info["weight_shape"] = list(w.shape)
+    elif args.kind in ("features", "saliency"):
+        x, what, true = _one_input(args, ck)
+        info.update(image=what, true_label=true)
+        if args.kind == "features":
+            maps = plots.plot_features(model, x, args.out)
+            info["layers"] = [{"index": i, "layer": kind, "shape": list(a.shape)}
+                              for i, kind, a in maps]
+        else:
+            k = int(model.output_shape[0])
+            if args.label is not None and args.label >= max(k, 2):
+                raise UsageError(f"--label {args.label} is not a class of the model (0..{k - 1})")
+            s = plots.plot_saliency(model, x, args.out, label=args.label,
+                                    class_names=ck.class_names)
+            _, label = plots.saliency(model, x, args.label)
+            info.update(label=label, max_abs_saliency=float(np.abs(s).max()))
+    elif args.kind == "confusion":
+        from ..data import load_dataset
+        from ..train import evaluate
+        name = _dataset_name(args, ck)
+        _, test = load_dataset(name, args.data_dir)
+        norm = ck.load_normalizer()
+        if norm is None:
+            raise ValueError(f"{str(args.checkpoint)!r} holds no normaliser")
+        result = evaluate(model, test, norm)
+        plots.plot_confusion(result.confusion, args.out,
+                             class_names=ck.class_names or list(test.class_names))
+        info.update(dataset=name, accuracy=result.accuracy,
+                    confusion=result.confusion.tolist())
+    elif args.kind == "curves":
+        from ..train import History
+        if not ck.metrics:
+            raise ValueError(f"{str(args.checkpoint)!r} holds no training history to plot")
+        plots.plot_curves(History.from_dict(ck.metrics), args.out)
+        info["epochs"] = len(ck.metrics["epochs"])
+    else:
+        raise UsageError(f"KIND must be one of {PLOTS}, got {args.kind!r}")
+    if args.json:
+        print(json.dumps(info))
+    else:
+        _console().print(f"wrote {args.out}")
+    return 0
+
+
+def cmd_page(args) -> int:
+    from .page import write_page  # written by the explainer-page module, loaded only here
+    for path in args.image:
+        if not path.is_file():
+            raise UsageError(f"image file {str(path)!r} does not exist")
+    if not args.checkpoint.exists():
+        raise UsageError(f"checkpoint file {str(args.checkpoint)!r} does not exist")
+    path = write_page(args.checkpoint, args.image, args.out, label=args.label)
+    _console().print(f"wrote {path}")
+    return 0
