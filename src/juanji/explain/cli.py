@@ -250,6 +250,17 @@ def _usage(fn, *a, **kw):
         raise UsageError(str(e)) from None
 
 
+def _check_fits(x, kernel, dilation: int, padding: int, flag: str) -> None:
+    """A window larger than the padded input is a wrong command line, said in its terms."""
+    span = [dilation * (k - 1) + 1 for k in kernel]
+    room = [n + 2 * padding for n in x.shape[:2]]
+    if span[0] > room[0] or span[1] > room[1]:
+        spanning = "" if dilation == 1 else f", spanning {span[0]}x{span[1]}"
+        raise UsageError(f"{flag} {kernel[0]}x{kernel[1]}{spanning} is larger than the input "
+                         f"{x.shape[0]}x{x.shape[1]} padded by {padding} ({room[0]}x"
+                         f"{room[1]}): the window does not fit anywhere")
+
+
 def _dy(args, rng, shape) -> np.ndarray:
     """--dy, or integers 1..4 of ``shape`` (Ho, Wo, C)."""
     if args.dy is not None:
@@ -274,6 +285,7 @@ def cmd_pool(args) -> int:
     from .pool import explain_pool, render_pool
     rng = np.random.default_rng(args.seed)
     x = _draw(args, rng)
+    _check_fits(x, (args.kernel, args.kernel), 1, args.padding, "--kernel")
     forward = _usage(explain_pool, x, args.mode, args.kernel, stride=args.stride,
                      padding=args.padding)
     dy = _dy(args, rng, tuple(forward["output_shape"]))
@@ -294,13 +306,7 @@ def cmd_conv(args) -> int:
     if kernel.shape[2] != x.shape[2]:
         raise UsageError(f"--kernel has {kernel.shape[2]} channel(s) but the input has "
                          f"{x.shape[2]}; separate the kernel's channels with '|'")
-    span = [args.dilation * (k - 1) + 1 for k in kernel.shape[:2]]
-    room = [n + 2 * args.padding for n in x.shape[:2]]
-    if span[0] > room[0] or span[1] > room[1]:
-        raise UsageError(f"the kernel ({kernel.shape[0]}x{kernel.shape[1]}, spanning "
-                         f"{span[0]}x{span[1]}) is larger than the input {x.shape[0]}x"
-                         f"{x.shape[1]} padded by {args.padding} ({room[0]}x{room[1]}): "
-                         f"it does not fit anywhere")
+    _check_fits(x, kernel.shape[:2], args.dilation, args.padding, "--kernel")
     weight = args.weight if len(args.weight) == 3 else (*args.weight, 0)
     pixel = None if args.pixel is None else (
         args.pixel if len(args.pixel) == 3 else (*args.pixel, 0))

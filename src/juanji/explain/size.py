@@ -152,8 +152,9 @@ def render_size(r: dict):
     """rich renderables for :func:`explain_size`'s dict."""
     from rich.console import Group
     from rich.panel import Panel
-    from rich.table import Table
     from rich.text import Text
+
+    from .pool import titled
 
     lines = Text()
     for i, step in enumerate(r["steps"]):
@@ -165,7 +166,7 @@ def render_size(r: dict):
              + (", ceil mode" if r["ceil_mode"] else ""))
     parts = [Panel(lines, title=title, expand=False)]
     if r["windows"]:
-        table = Table(title="windows (input indices; < 0 or >= n: padding)")
+        table = titled("windows (input indices; < 0 or >= n: padding)")
         table.add_column("window", justify="right")
         table.add_column("first", justify="right")
         table.add_column("last", justify="right")
