@@ -1,0 +1,363 @@
+"""The explainer page in a real browser: the numbers it shows are juanji's.
+
+Headless Chromium from Debian (/usr/bin/chromium) driven by Playwright for Python. One tiny model
+(conv, ReLU, max-pool, 'same' conv, ReLU, avg-pool, dense) with seeded weights and non-zero biases
+is saved as a checkpoint; the page is generated from it and opened via file://. Every number read
+from the page (``data-value`` attributes) is compared with what juanji computes in Python.
+Screenshots go to test-artifacts/.
+"""
+
+import json
+import re
+from itertools import product
+from pathlib import Path
+
+import numpy as np
+import pytest
+from playwright.sync_api import sync_playwright
+
+from juanji.checkpoint import save_checkpoint
+from juanji.data import Normalizer, load_digits
+from juanji.explain.page import write_page
+from juanji.explain.trace import trace
+from juanji.functional import output_size
+from juanji.nn import AvgPool2D, Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential
+from tests.helpers import assert_close
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+F32 = np.float32  # the page shows a float32 model's numbers: compare at float32 tolerance
+
+
+def tiny_model():
+    layers = [Conv2D(4, 3, padding=1), ReLU(), MaxPool2D(2), Conv2D(6, 3, padding="same"), ReLU(),
+              AvgPool2D(2), Flatten(), Dense(10)]
+    model = Sequential(layers, (8, 8, 1), seed=0)
+    rng = np.random.default_rng(1)
+    for layer in model.layers:  # non-zero biases: a dropped bias cannot hide
+        if "bias" in layer.params:
+            b = layer.params["bias"].data
+            b[...] = rng.normal(size=b.shape) * 0.2
+    return model
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """The checkpoint, the generated page, and juanji's trace of the first test image."""
+    root = tmp_path_factory.mktemp("page")
+    model = tiny_model()
+    train, test = load_digits()
+    norm = Normalizer.fit(train)
+    ck = save_checkpoint(root / "ck.npz", model, normalizer=norm, class_names=train.class_names,
+                         extra={"options": {"dataset": "digits"}})
+    page = write_page(ck, [], root / "out", num_examples=2)
+    t = trace(model, norm(test.x[:1]))
+    return {"root": root, "ck": ck, "page": page, "model": model, "trace": t, "norm": norm,
+            "test": test}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, site):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    pg = ctx.new_page()
+    errors = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    pg.goto(site["page"].as_uri())
+    yield pg
+    ctx.close()
+    assert errors == [], f"the page logged errors: {errors}"
+
+
+def shot(pg, name):
+    ARTIFACTS.mkdir(exist_ok=True)
+    pg.screenshot(path=str(ARTIFACTS / f"explainer-{name}.png"), full_page=True)
+
+
+def read(pg, selector, *keys):
+    """``[{key: float}]`` of the data-* attributes of every element matching ``selector``."""
+    rows = pg.eval_on_selector_all(selector, "els => els.map(e => Object.assign({}, e.dataset))")
+    return [{k: float(r[k]) for k in keys} for r in rows]
+
+
+def one(pg, role):
+    return float(pg.get_attribute(f'#explain [data-role="{role}"]', "data-value"))
+
+
+def open_map(pg, k, c, mode="forward"):
+    if mode == "backward":
+        pg.click('#modes [data-mode="backward"]')
+    pg.click(f'#network .map[data-k="{k}"][data-c="{c}"]')
+
+
+def padded(x, layer):
+    (t, b), (left, r) = layer.cache.padding if hasattr(layer.cache, "padding") else ((0, 0), (0, 0))
+    return np.pad(x[0], ((t, b), (left, r), (0, 0)))  # (Hp, Wp, C)
+
+
+# ----------------------------------------------------------------------------------- forward
+
+@pytest.mark.parametrize("conv, o, i, j", [(0, 2, 0, 2), (0, 1, 5, 7), (3, 4, 0, 0), (3, 5, 2, 1)])
+def test_conv_neuron_shows_window_times_kernel_plus_bias(page, site, conv, o, i, j):
+    lt, relu = site["trace"].layers[conv], site["trace"].layers[conv + 1]
+    open_map(page, conv + 1, o)
+    page.click(f'#detail [data-role="neuron"][data-i="{i}"][data-j="{j}"]')
+    w = lt.params["weight"]  # (kh, kw, C_in, C_out)
+    window = padded(lt.x, lt)[i:i + 3, j:j + 3, :]  # (3, 3, C_in), stride 1, no dilation
+    shown = read(page, '#explain [data-role="product"]', "a", "b", "c", "value")
+    assert len(shown) == w.shape[0] * w.shape[1] * w.shape[2]
+    for cell in shown:
+        a, b, c = int(cell["a"]), int(cell["b"]), int(cell["c"])
+        assert_close(cell["value"], window[a, b, c] * w[a, b, c, o], F32, f"product {a, b, c}")
+    windows = read(page, '#explain [data-role="window"]', "a", "b", "c", "value")
+    assert [v["value"] for v in windows] == [float(window[int(v["a"]), int(v["b"]), int(v["c"])])
+                                             for v in windows]
+    assert_close(one(page, "sum"), np.sum(window * w[:, :, :, o]), F32)
+    assert one(page, "bias") == float(lt.params["bias"][o])
+    assert_close(one(page, "z"), lt.y[0, i, j, o], F32)
+    assert one(page, "juanji") == float(lt.y[0, i, j, o])
+    assert one(page, "activation-juanji") == float(relu.y[0, i, j, o])
+    assert_close(one(page, "activation"), max(lt.y[0, i, j, o], 0), F32)
+    checks = page.eval_on_selector_all('#explain [data-role="check"]', "e => e.map(x => x.dataset.ok)")
+    assert checks == ["true", "true"]
+    if (conv, o) == (0, 2):
+        shot(page, "conv-neuron")
+
+
+@pytest.mark.parametrize("i, j, c", [(0, 0, 0), (1, 2, 3), (3, 3, 1)])
+def test_max_pool_neuron_shows_the_window_and_the_winner(page, site, i, j, c):
+    lt = site["trace"].layers[2]
+    open_map(page, 3, c)
+    page.click(f'#detail [data-role="neuron"][data-i="{i}"][data-j="{j}"]')
+    window = lt.x[0, 2 * i:2 * i + 2, 2 * j:2 * j + 2, c]  # (2, 2)
+    cells = read(page, '#explain [data-role="pool-cell"]', "a", "b", "value")
+    assert [(int(v["a"]), int(v["b"]), v["value"]) for v in cells] == [
+        (a, b, float(window[a, b])) for a in range(2) for b in range(2)]
+    winners = page.eval_on_selector_all('#explain [data-winner="true"]',
+                                        "e => e.map(x => [+x.dataset.a, +x.dataset.b])")
+    assert winners == [list(divmod(int(lt.cache.argmax[0, i, j, c]), 2))]
+    assert window.flat[int(lt.cache.argmax[0, i, j, c])] == window.max()
+    assert one(page, "pool-out") == one(page, "pool-juanji") == float(lt.y[0, i, j, c])
+
+
+def test_avg_pool_neuron_shows_the_mean(page, site):
+    lt = site["trace"].layers[5]
+    open_map(page, 6, 4)
+    page.click('#detail [data-role="neuron"][data-i="1"][data-j="0"]')
+    window = lt.x[0, 2:4, 0:2, 4]  # (2, 2)
+    cells = read(page, '#explain [data-role="pool-cell"]', "value")
+    assert [v["value"] for v in cells] == window.ravel().astype(float).tolist()
+    assert one(page, "pool-divisor") == 4.0
+    assert_close(one(page, "pool-sum"), window.sum(), F32)
+    assert_close(one(page, "pool-out"), lt.y[0, 1, 0, 4], F32)
+    assert one(page, "pool-juanji") == float(lt.y[0, 1, 0, 4])
+
+
+def test_overview_and_probabilities(page, site):
+    t = site["trace"]
+    n_cols = page.eval_on_selector_all("#network .column[data-k]", "e => e.length")
+    assert n_cols == len(t.layers) + 1
+    maps = page.eval_on_selector_all('#network .map[data-k="1"]', "e => e.length")
+    assert maps == 4
+    probs = read(page, '#network [data-role="prob"]', "value")
+    assert_close([p["value"] for p in probs], t.probs, F32)
+    page.click('#network .map[data-k="2"][data-c="3"]')
+    shown = read(page, '#detail [data-role="neuron"]', "i", "j", "value")
+    assert [v["value"] for v in shown] == t.layers[1].y[0, :, :, 3].ravel().astype(float).tolist()
+    assert page.inner_text("#legend") != "" and page.locator("#detail .ramp").count() == 1
+
+
+# ---------------------------------------------------------------------------------- backward
+
+def test_backward_kernel_weight_gradient_is_the_sum_of_its_contributions(page, site):
+    t = site["trace"]
+    lt = t.layers[3]  # the 'same' conv: padding (1, 1) each side
+    open_map(page, 4, 3, mode="backward")
+    dz = lt.dy[0, :, :, 3]  # (4, 4) dL/dz of filter 3
+    grads = read(page, '#detail [data-role="neuron"]', "value")
+    assert [g["value"] for g in grads] == dz.ravel().astype(float).tolist()
+    page.click('#explain [data-role="weight"][data-a="0"][data-b="2"][data-c="1"]')
+    xp = padded(lt.x, lt)  # (6, 6, 4)
+    rows = read(page, '#explain [data-role="contribution"]', "i", "j", "x", "dz", "value")
+    assert len(rows) == dz.size
+    for r in rows:
+        i, j = int(r["i"]), int(r["j"])
+        assert r["x"] == float(xp[i + 0, j + 2, 1]) and r["dz"] == float(dz[i, j])
+        assert_close(r["value"], xp[i, j + 2, 1] * dz[i, j], F32)
+    assert sum(r["x"] == 0 for r in rows) >= 4  # the last column reads the right padding
+    want = lt.grads["weight"][0, 2, 1, 3]
+    assert_close(one(page, "dw-total"), want, F32)
+    assert one(page, "dw-juanji") == float(want)
+    assert_close(one(page, "db-total"), lt.grads["bias"][3], F32)
+    assert one(page, "db-juanji") == float(lt.grads["bias"][3])
+    assert page.eval_on_selector_all('#explain [data-role="check"]',
+                                     "e => e.map(x => x.dataset.ok)") == ["true", "true"]
+    shot(page, "backward-weight")
+
+
+def test_backward_max_pool_routing_mask(page, site):
+    lt = site["trace"].layers[2]
+    open_map(page, 3, 2, mode="backward")
+    cells = read(page, '#detail [data-role="mask-cell"]', "i", "j", "count", "value")
+    count = np.zeros((8, 8), int)
+    for i, j in product(range(4), range(4)):
+        a, b = divmod(int(lt.cache.argmax[0, i, j, 2]), 2)
+        count[2 * i + a, 2 * j + b] += 1
+    assert [int(c["count"]) for c in cells] == count.ravel().tolist()
+    assert [c["value"] for c in cells] == lt.dx[0, :, :, 2].ravel().astype(float).tolist()
+    assert np.all((lt.dx[0, :, :, 2] != 0) <= (count > 0))  # only winners receive gradient
+    page.click('#detail [data-role="neuron"][data-i="2"][data-j="1"]')
+    assert one(page, "pool-dy") == float(lt.dy[0, 2, 1, 2])
+
+
+def test_backward_avg_pool_split(page, site):
+    lt = site["trace"].layers[5]
+    open_map(page, 6, 0, mode="backward")
+    page.click('#detail [data-role="neuron"][data-i="0"][data-j="1"]')
+    assert one(page, "pool-dy") == float(lt.dy[0, 0, 1, 0])
+    assert_close(one(page, "pool-share"), lt.dy[0, 0, 1, 0] / 4, F32)
+    assert_close(one(page, "pool-share"), lt.dx[0, 0, 2, 0], F32)  # what juanji sent the cell
+
+
+# -------------------------------------------------------------------------------- playground
+
+def test_output_size_port_equals_the_library(page):
+    grid = list(product(range(1, 10), range(1, 6), range(1, 4), range(0, 3), range(1, 3),
+                        (False, True)))
+    got = page.evaluate("""grid => grid.map(([n, f, s, p, d, c]) => {
+        try { return juanji.outputSize(n, f, s, p, p, d, c); } catch (e) { return null; } })""",
+                        [list(g) for g in grid])
+    want = []
+    for n, f, s, p, d, c in grid:
+        try:
+            want.append(output_size(n, f, stride=s, padding=p, dilation=d, ceil_mode=c))
+        except ValueError:
+            want.append(None)
+    assert got == want
+    assert None in want and any(w is not None for w in want)
+
+
+def test_playground_inputs(page):
+    for key, value in {"n": "7", "f": "3", "s": "2", "p": "1", "d": "1"}.items():
+        page.fill(f"#pg-{key}", value)
+    assert page.get_attribute('[data-role="pg-out"]', "data-value") == str(output_size(7, 3, stride=2, padding=1))
+    page.fill("#pg-n", "6")
+    page.check("#pg-ceil")
+    want = output_size(6, 3, stride=2, padding=1, ceil_mode=True)
+    assert page.get_attribute('[data-role="pg-out"]', "data-value") == str(want)
+    page.fill("#pg-f", "9")
+    assert "larger than the padded input" in page.inner_text('[data-role="pg-error"]')
+    page.select_option("#pg-layer", "5")  # the avg pool: 2x2, stride 2 over 4x4
+    assert page.get_attribute('[data-role="pg-out"]', "data-value") == "2"
+
+
+# ------------------------------------------------------------------ keyboard, phone, network
+
+def test_keyboard_only(page, site):
+    lt = site["trace"].layers[0]
+    page.focus('#network .map[data-k="1"][data-c="1"]')
+    page.keyboard.press("Enter")
+    assert page.get_attribute('#network .map[data-k="1"][data-c="1"]', "aria-pressed") == "true"
+    page.focus('#detail [data-role="neuron"][data-i="1"][data-j="1"]')
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowDown")
+    focused = page.evaluate("[document.activeElement.dataset.i, document.activeElement.dataset.j]")
+    assert focused == ["2", "2"]
+    page.keyboard.press(" ")
+    assert one(page, "juanji") == float(lt.y[0, 2, 2, 1])
+    page.focus('#modes [data-mode="backward"]')
+    page.keyboard.press("Enter")
+    page.focus('#explain [data-role="weight"][data-a="1"][data-b="1"][data-c="0"]')
+    page.keyboard.press("Enter")
+    assert_close(one(page, "dw-total"), lt.grads["weight"][1, 1, 0, 1], F32)
+
+
+def test_phone_viewport_has_no_horizontal_overflow(browser, site):
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=1)
+    pg = ctx.new_page()
+    pg.goto(site["page"].as_uri())
+    for step in ("start", "neuron", "backward"):
+        if step == "neuron":
+            pg.click('#network .map[data-k="4"][data-c="0"]')
+            pg.click('#detail [data-role="neuron"][data-i="1"][data-j="1"]')
+        elif step == "backward":
+            pg.click('#modes [data-mode="backward"]')
+            pg.click('#explain [data-role="weight"][data-a="0"][data-b="0"][data-c="0"]')
+        width = pg.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"{step}: the page is {width}px wide on a 390px screen"
+    shot(pg, "phone")
+    ctx.close()
+
+
+def test_page_makes_no_network_request(browser, site):
+    ctx = browser.new_context()
+    requests = []
+    ctx.route("**/*", lambda route: (requests.append(route.request.url), route.continue_()))
+    pg = ctx.new_page()
+    pg.goto(site["page"].as_uri())
+    pg.click('#network .map[data-k="1"][data-c="0"]')
+    pg.click('#detail [data-role="neuron"][data-i="0"][data-j="0"]')
+    pg.click('#modes [data-mode="backward"]')
+    assert [u for u in requests if not u.startswith("file://")] == []
+    assert any(u.startswith("file://") for u in requests)  # the handler did see the page load
+    ctx.close()
+    html = site["page"].read_text()
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", html)
+    assert "@import" not in html and "fetch(" not in html
+
+
+# ------------------------------------------------------------------- the page's data (no browser)
+
+def embedded(path):
+    html = Path(path).read_text()
+    m = re.search(r'<script type="application/json" id="juanji-data">(.*?)</script>', html, re.S)
+    return json.loads(m.group(1))
+
+
+def exact(stored, want):
+    assert stored["shape"] == list(want.shape)
+    np.testing.assert_array_equal(np.array(stored["data"], np.float32).reshape(want.shape), want)
+
+
+def test_images_and_label(site, tmp_path):
+    from PIL import Image
+
+    img = (site["test"].x[5, :, :, 0]).repeat(4, 0).repeat(4, 1)  # (32, 32) upscaled digit
+    Image.fromarray(img).save(tmp_path / "five.png")
+    out = write_page(site["ck"], [tmp_path / "five.png"], tmp_path / "out", label=7)
+    data = embedded(out)
+    (ex,) = data["examples"]
+    assert ex["name"] == "five.png" and ex["label"] == 7 and ex["true_label"] is None
+    from juanji.cli import _load_image
+    x = site["norm"](_load_image(tmp_path / "five.png", (8, 8, 1), False)[None])
+    t = trace(site["model"], x, 7)
+    assert ex["probs"] == t.probs.astype(float).tolist()
+    # float32 numbers are embedded in their shortest form: exactly juanji's once read as float32
+    exact(ex["param_grads"]["3"]["weight"], t.layers[3].grads["weight"])
+    exact(ex["grads"][0], t.dx[0])
+    assert data["layers"][3]["padding"] == [[1, 1], [1, 1]]
+
+
+def test_default_examples_are_the_first_test_images(site):
+    data = embedded(site["page"])
+    assert [e["true_label"] for e in data["examples"]] == site["test"].y[:2].tolist()
+    exact(data["examples"][0]["acts"][0], site["norm"](site["test"].x[0]))
+    assert data["classes"] == list(site["test"].class_names)
+
+
+def test_refusals(site, tmp_path):
+    with pytest.raises(ValueError, match=r"`images`: file '.*missing.png' does not exist"):
+        write_page(site["ck"], [tmp_path / "missing.png"], tmp_path)
+    with pytest.raises(ValueError, match=r"`num_examples` must be an int >= 1, got 0"):
+        write_page(site["ck"], [], tmp_path, num_examples=0)
+    bare = save_checkpoint(tmp_path / "bare.npz", site["model"])
+    with pytest.raises(ValueError, match=r"holds no normaliser"):
+        write_page(bare, [], tmp_path)
