@@ -214,8 +214,9 @@ def test_cache_holds_only_what_backward_needs():
     x, w = np.ones((2, 5, 5, 3)), np.ones((3, 3, 3, 4))
     _, cache = conv2d_forward(x, w, np.zeros(4), padding=1)
     assert isinstance(cache, Conv2dCache)
-    assert set(cache.__slots__) == {"cols", "w", "padded_shape", "in_hw", "padding", "stride",
-                                    "dilation", "groups", "b_shape", "out_shape"}
+    assert set(cache.__slots__) == {"cols", "xp", "chunk", "w", "padded_shape", "in_hw",
+                                    "padding", "stride", "dilation", "groups", "b_shape",
+                                    "out_shape"}
     assert cache.cols.shape == (2 * 5 * 5, 3 * 3 * 3)
     with pytest.raises(AttributeError):
         cache.w = w  # frozen

@@ -30,3 +30,7 @@ __all__ += [
 ]
 __all__ += ["max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward"]
 __all__ += ["conv2d_forward", "conv2d_backward"]
+
+from .memory import MemoryBudgetError, get_memory_budget, set_memory_budget  # noqa: E402
+
+__all__ += ["set_memory_budget", "get_memory_budget", "MemoryBudgetError"]

@@ -1,0 +1,58 @@
+"""One BLAS thread for small matrix products.
+
+A matrix product of a few million multiply-adds takes well under a millisecond on one core, but
+OpenBLAS may still split it across its threads; each split waits for every thread to wake up,
+and on a busy machine that wait costs more than the product (measured on 2 loaded cores:
+(6400, 150) @ (150, 16) took 0.65 ms on one thread and 10.8 ms on two; LeNet-5's first Dense
+layer, 16 ms instead of 0.06 ms). So products below ``SMALL_GEMM_MACS`` multiply-adds run on one
+thread, as PyTorch runs small ops on one thread; larger ones keep the BLAS's own thread count.
+
+The switch uses ``threadpoolctl`` when it is installed (about 5 us per switch) and is a no-op
+without it: NumPy alone still computes the same numbers, only the thread count differs.
+
+>>> with gemm_threads(10 * 10 * 10):
+...     (np.ones((10, 10), np.float32) @ np.ones((10, 10), np.float32)).shape
+(10, 10)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+
+import numpy as np  # noqa: F401  (used by the doctest)
+
+SMALL_GEMM_MACS = int(os.environ.get("JUANJI_SMALL_GEMM_MACS", 1 << 24))  # ~16.8M multiply-adds
+
+_UNSET = object()
+_blas = _UNSET  # the threadpoolctl controller of NumPy's BLAS, None when unavailable
+
+
+def _controller():
+    global _blas
+    if _blas is _UNSET:
+        try:
+            from threadpoolctl import ThreadpoolController
+            libs = [c for c in ThreadpoolController().lib_controllers if c.user_api == "blas"]
+            _blas = libs[0] if libs else None
+        except Exception:  # any failure to find the BLAS leaves the thread count alone
+            _blas = None
+    return _blas
+
+
+@contextlib.contextmanager
+def gemm_threads(macs: int):
+    """Run the body on one BLAS thread when a product of ``macs`` multiply-adds is small."""
+    blas = _controller() if macs < SMALL_GEMM_MACS else None
+    if blas is None:
+        yield
+        return
+    before = blas.num_threads
+    if before == 1:
+        yield
+        return
+    blas.set_num_threads(1)
+    try:
+        yield
+    finally:
+        blas.set_num_threads(before)

@@ -1,0 +1,90 @@
+"""The memory budget for column buffers, and how many images fit in it at once.
+
+A convolution's column matrix holds every window of the batch: N*Ho*Wo rows of kh*kw*C_in
+values, kh*kw times the input's size for a stride-1 conv. When that matrix (or its gradient)
+would exceed the budget, the conv processes the batch in chunks of
+
+    chunk = floor(budget / bytes of one image's columns)
+
+images, each chunk's buffer under the budget; the results are the same numbers. A budget too
+small for even one image is refused with a message saying how much is needed.
+
+The budget is ``JUANJI_MEMORY_BUDGET`` (bytes) from the environment when set, else 256 MiB;
+:func:`set_memory_budget` changes it for the process.
+
+>>> old = set_memory_budget(1000)
+>>> batch_chunk(10, 300, "conv2d")      # 3 images of 300 bytes fit in 1000 bytes
+3
+>>> _ = set_memory_budget(old)
+"""
+
+from __future__ import annotations
+
+import os
+from numbers import Integral
+
+DEFAULT_BUDGET = 256 * 2**20  # bytes
+
+
+class MemoryBudgetError(ValueError, MemoryError):
+    """One image's buffer alone is larger than the memory budget (a ValueError and a
+    MemoryError, so either ``except`` catches it)."""
+
+
+def _parse_env() -> int:
+    text = os.environ.get("JUANJI_MEMORY_BUDGET")
+    if text is None:
+        return DEFAULT_BUDGET
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"environment variable `JUANJI_MEMORY_BUDGET` must be a whole number of "
+                         f"bytes > 0, got {text!r}") from None
+    if value < 1:
+        raise ValueError(f"environment variable `JUANJI_MEMORY_BUDGET` must be a whole number of "
+                         f"bytes > 0, got {text!r}")
+    return value
+
+
+_budget = _parse_env()
+
+
+def get_memory_budget() -> int:
+    """The current budget in bytes for one column buffer."""
+    return _budget
+
+
+def set_memory_budget(nbytes: int) -> int:
+    """Set the budget (bytes, >= 1) for one column buffer; returns the previous budget.
+
+    >>> old = set_memory_budget(64 * 2**20)
+    >>> get_memory_budget()
+    67108864
+    >>> _ = set_memory_budget(old)
+    """
+    global _budget
+    if not isinstance(nbytes, Integral) or isinstance(nbytes, bool) or nbytes < 1:
+        raise ValueError(f"`nbytes` must be an int >= 1 (bytes), got {nbytes!r}")
+    old, _budget = _budget, int(nbytes)
+    return old
+
+
+def _mib(nbytes: int) -> str:
+    return f"{nbytes / 2**20:.1f} MiB"
+
+
+def batch_chunk(n: int, bytes_per_image: int, what: str) -> int:
+    """How many of ``n`` images to process at once so their buffer stays within the budget.
+
+    Returns ``n`` when the whole batch fits; raises :class:`MemoryBudgetError` when one image
+    does not.
+    """
+    if bytes_per_image * n <= _budget:
+        return n
+    if bytes_per_image > _budget:
+        raise MemoryBudgetError(
+            f"{what} needs {_mib(bytes_per_image)} ({bytes_per_image} bytes) for the column "
+            f"buffer of a single image, more than the memory budget of {_mib(_budget)} "
+            f"({_budget} bytes); raise it with juanji.functional.set_memory_budget(nbytes) or the "
+            f"JUANJI_MEMORY_BUDGET environment variable, or use a smaller input or kernel")
+    return _budget // bytes_per_image
