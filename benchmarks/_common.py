@@ -1,0 +1,98 @@
+"""Timing helpers shared by the benchmark scripts: interleaved repetitions, medians, one thread count."""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import time
+from typing import Callable
+
+
+def cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def blas_threads() -> int:
+    """The thread count of NumPy's BLAS (OpenBLAS/MKL), as threadpoolctl reports it."""
+    from threadpoolctl import threadpool_info
+
+    blas = [p["num_threads"] for p in threadpool_info() if p.get("user_api") == "blas"]
+    return blas[0] if blas else os.cpu_count() or 1
+
+
+def parse_shape(text: str) -> tuple[int, ...]:
+    """'28,28,1' -> (28, 28, 1), for argparse."""
+    return tuple(int(v) for v in text.split(","))
+
+
+def same_threads() -> int:
+    """Give PyTorch the thread count NumPy's BLAS uses, so the comparison is like for like."""
+    import torch
+
+    n = blas_threads()
+    torch.set_num_threads(n)
+    return n
+
+
+def time_interleaved(fns: dict[str, Callable[[], object]], *, repeats: int = 15,
+                     warmup: int = 2) -> dict[str, float]:
+    """Median seconds per call of each function, running them in turn (A B C A B C ...).
+
+    Interleaving spreads any slow phase of the machine over every contender alike.
+    """
+    for _ in range(warmup):
+        for fn in fns.values():
+            fn()
+    samples: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            samples[name].append(time.perf_counter() - t0)
+    return {name: statistics.median(s) for name, s in samples.items()}
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1e3:.2f} ms"
+
+
+def report(rows: list[dict], json_path: str | None = None) -> None:
+    """Print one line per result and optionally write them as JSON (read by run_all.py).
+
+    A row holds ``workload`` and either ``juanji``/``torch`` seconds (the ratio juanji / torch is
+    added, judged against ``bar`` and ``goal``) or a ready ``value`` with its ``unit``.
+    """
+    import json
+
+    for r in rows:
+        if "torch" in r and "juanji" in r:
+            r["ratio"] = r["juanji"] / r["torch"]
+            unit = r.get("unit", "s")
+            fmt = ms if unit == "s" else (lambda v: f"{v:.1f} {unit}")
+            verdict = ""
+            if r.get("bar") is not None:
+                verdict = "ok" if r["ratio"] <= r["bar"] else "ABOVE BAR"
+                if r.get("goal") is not None and r["ratio"] <= r["goal"]:
+                    verdict = "ok, goal met"
+                verdict = f" (bar <= {r['bar']}, goal <= {r.get('goal')}) {verdict}"
+            print(f"{r['workload']}: juanji {fmt(r['juanji'])}, torch {fmt(r['torch'])}, "
+                  f"ratio {r['ratio']:.2f}{verdict}")
+        else:
+            print(f"{r['workload']}: {r['value']:.3g} {r.get('unit', '')}")
+    if json_path:
+        with open(json_path, "w") as f:
+            json.dump({"cpu": cpu_name(), "threads": blas_threads(), "results": rows}, f,
+                      indent=2, default=str)
+
+
+def add_common_args(parser) -> None:
+    parser.add_argument("--repeats", type=int, default=15, help="interleaved repetitions")
+    parser.add_argument("--json", help="also write the results to this JSON file")
