@@ -45,7 +45,8 @@ def check_padding_arg(padding) -> None:
     if isinstance(padding, str):
         if padding not in PADDING_STRINGS:
             raise ValueError(
-                f"Invalid padding string {padding!r}, should be one of {set(PADDING_STRINGS)}"
+                f"Invalid padding string {padding!r}, should be one of {set(PADDING_STRINGS)} "
+                f"(`padding`)"
             )
         return
     _explicit_padding(padding)
@@ -111,7 +112,8 @@ def resolve_padding(padding, hw: Pair, kernel: Pair, stride: Pair, dilation: Pai
                 same_padding_1d(hw[1], kernel[1], stride[1], dilation[1]),
             )
         raise ValueError(
-            f"Invalid padding string {padding!r}, should be one of {set(PADDING_STRINGS)}"
+            f"Invalid padding string {padding!r}, should be one of {set(PADDING_STRINGS)} "
+                f"(`padding`)"
         )
     return _explicit_padding(padding)
 
