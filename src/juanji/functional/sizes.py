@@ -51,7 +51,8 @@ def output_size(n: int, kernel_size: int, *, stride: int = 1, padding=0, dilatio
             (TensorFlow/Keras: output ``ceil(n / s)``, the odd extra pixel after).
         dilation: spacing ``d`` between window taps; the window spans ``d*(f-1) + 1`` pixels.
         ceil_mode: round the division up instead of down, as PyTorch's pooling does, except that
-            a window must start inside the input or its before-padding (PyTorch's rule).
+            a window must start inside the input or its before-padding (PyTorch's rule); so the
+            window may hang past the end of an input smaller than the kernel.
 
     Formula: ``floor((n + p_before + p_after - d*(f-1) - 1) / s) + 1``.
 
@@ -63,6 +64,8 @@ def output_size(n: int, kernel_size: int, *, stride: int = 1, padding=0, dilatio
     4
     >>> output_size(5, 2, stride=2, ceil_mode=True) # ceil((5 - 2) / 2) + 1
     3
+    >>> output_size(1, 2, stride=2, ceil_mode=True) # PyTorch too: one window, hanging over
+    1
     >>> output_size(64, 8, stride=8, padding="same")
     8
     """
@@ -73,14 +76,15 @@ def output_size(n: int, kernel_size: int, *, stride: int = 1, padding=0, dilatio
     lo, hi = _padding_1d(padding, n, f, s, d)
     span = d * (f - 1) + 1
     room = n + lo + hi - span
-    if room < 0:
+    if not ceil_mode:
+        out = room // s + 1
+    else:  # PyTorch: a window may hang past the end, so room may be negative (by < s)
+        out = -(-room // s) + 1
+        if (out - 1) * s >= n + lo:  # the last window would start in the after-padding: drop it
+            out -= 1
+    if room < 0 and (not ceil_mode or out < 1):
         raise ValueError(
             f"`kernel_size` {f} (spanning {span} pixels with dilation {d}) is larger than the "
             f"padded input {n} + {lo} + {hi} = {n + lo + hi}"
         )
-    if not ceil_mode:
-        return room // s + 1
-    out = -(-room // s) + 1
-    if (out - 1) * s >= n + lo:  # the last window would start in the after-padding: drop it
-        out -= 1
     return out
