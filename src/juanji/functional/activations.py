@@ -54,7 +54,10 @@ def relu_forward(x) -> tuple[np.ndarray, ReluCache]:
     """
     x = _check_x(x)
     mask = x > 0
-    return np.where(mask, x, 0).astype(x.dtype, copy=False), ReluCache(mask=mask, dtype=x.dtype)
+    # np.maximum, not where(mask, x, 0): a NaN must come out as NaN (as in PyTorch), not as 0,
+    # or a diverging network would look healthy
+    y = np.asarray(np.maximum(x, x.dtype.type(0)))  # asarray: keep 0-d input an array
+    return y, ReluCache(mask=mask, dtype=x.dtype)
 
 
 def relu_backward(dy, cache: ReluCache) -> np.ndarray:
