@@ -13,6 +13,10 @@ so it does not depend on how many epochs ran before in this process. Each ``iter
 epoch numbered `BatchIterator.epoch` and advances the counter by one; a checkpoint stores
 ``state_dict()`` = ``{"seed", "epoch"}`` and a resumed run that loads it reproduces exactly the
 epochs the original run would have had next.
+
+Augmentation (optional, ``augment=``): a callable ``augment(x_uint8, rng) -> x_uint8`` applied to
+each batch before normalisation (see `juanji.data.augment`), given one Generator per epoch,
+``default_rng([seed, epoch, AUGMENT_STREAM])``, so it too depends on ``(seed, epoch)`` alone.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from numbers import Integral
 
 import numpy as np
 
+from juanji.data.augment import AUGMENT_STREAM
 from juanji.data.dataset import Dataset
 from juanji.data.normalize import Normalizer
 
@@ -37,6 +42,8 @@ class BatchIterator:
         normalizer: the `Normalizer` to apply. None fits one on ``data``, which is right for
             the training split only; for validation/test data pass the training iterator's
             ``.normalizer`` so that the statistics come from the training split alone.
+        augment: None, or ``augment(x, rng)`` mapping a uint8 batch ``(B, H, W, C)`` to one of
+            the same shape and dtype (e.g. `juanji.data.Augment`), for training batches only.
 
     >>> ds = Dataset(np.arange(5 * 4, dtype=np.uint8).reshape(5, 2, 2, 1), np.arange(5) % 2,
     ...              ("even", "odd"), "toy")
@@ -51,7 +58,7 @@ class BatchIterator:
     """
 
     def __init__(self, data, batch_size: int, *, shuffle: bool = True, seed: int = 0,
-                 drop_last: bool = False, normalizer: Normalizer | None = None):
+                 drop_last: bool = False, normalizer: Normalizer | None = None, augment=None):
         self.x, self.y = _arrays(data)
         if not isinstance(batch_size, Integral) or isinstance(batch_size, bool) or batch_size < 1:
             raise ValueError(f"`batch_size` must be an int >= 1, got {batch_size!r}")
@@ -68,11 +75,15 @@ class BatchIterator:
         if normalizer.num_channels != self.x.shape[-1]:
             raise ValueError(f"`normalizer` has {normalizer.num_channels} channel(s) but the "
                              f"images have {self.x.shape[-1]}")
+        if augment is not None and not callable(augment):
+            raise TypeError(f"`augment` must be None or a callable augment(x, rng), "
+                            f"got {type(augment).__name__}")
         self.batch_size = int(batch_size)
         self.shuffle = bool(shuffle)
         self.seed = int(seed)
         self.drop_last = bool(drop_last)
         self.normalizer = normalizer
+        self.augment = augment
         self.epoch = 0  # the epoch the next iter() runs
 
     @property
@@ -96,15 +107,25 @@ class BatchIterator:
     def __iter__(self):
         """Run epoch `self.epoch` and advance the counter (at once, so a break still counts)."""
         order = self.order(self.epoch)
+        rng = (None if self.augment is None
+               else np.random.default_rng([self.seed, self.epoch, AUGMENT_STREAM]))
         self.epoch += 1
-        return self._batches(order)
+        return self._batches(order, rng)
 
-    def _batches(self, order: np.ndarray):
+    def _batches(self, order: np.ndarray, rng):
         for b in range(len(self)):
             idx = order[b * self.batch_size:(b + 1) * self.batch_size]  # (B,)
             if not self.shuffle:  # consecutive indices: a slice is a view, not a copy
                 idx = slice(int(idx[0]), int(idx[-1]) + 1)
-            yield self.normalizer(self.x[idx]), self.y[idx].astype(np.int64)  # (B,H,W,C), (B,)
+            xb = self.x[idx]  # (B, H, W, C) uint8
+            if rng is not None:
+                xb = self.augment(xb, rng)
+                if not isinstance(xb, np.ndarray) or xb.dtype != np.uint8 \
+                        or xb.shape[1:] != self.x.shape[1:]:
+                    raise TypeError(f"`augment` must return uint8 (B, *{self.x.shape[1:]}), "
+                                    f"got {getattr(xb, 'dtype', type(xb).__name__)} "
+                                    f"{getattr(xb, 'shape', '')}")
+            yield self.normalizer(xb), self.y[idx].astype(np.int64)  # (B,H,W,C), (B,)
 
     def state_dict(self) -> dict:
         """JSON-able ``{"seed": int, "epoch": int}``: all a resumed run needs to continue."""
