@@ -1,4 +1,4 @@
-"""The training loop: mini-batch gradient descent on softmax cross-entropy, plus evaluation.
+"""The training loop: mini-batch gradient descent on cross-entropy, plus evaluation.
 
 One step on a batch (x, y) of B images::
 
@@ -7,6 +7,10 @@ One step on a batch (x, y) of B images::
     dlogits = (softmax(logits) - onehot(y)) / B         # (B, K)
     model.backward(dlogits)                             # every Parameter.grad
     optimizer.step()                                    # p -= lr * (rule)(grad)
+
+The loss follows the model's output width: K >= 2 logits use softmax cross-entropy as above; a
+single logit (``build_model(..., binary=True)``, e.g. Happy House) uses sigmoid binary
+cross-entropy, ``mean_n softplus(z) - y z``, and predicts class 1 when ``z > 0``.
 
 Reproducibility: the example order of epoch ``e`` is a function of ``(seed, e)`` only (see
 `juanji.data.BatchIterator`), the initial weights of the model's seed, and Dropout draws from the
@@ -28,11 +32,17 @@ import numpy as np
 
 from .checkpoint import save_checkpoint
 from .data import BatchIterator, Dataset, Normalizer
-from .functional.losses import softmax_cross_entropy_backward, softmax_cross_entropy_forward
+from .functional.losses import (
+    SigmoidBinaryCrossEntropyCache,
+    sigmoid_binary_cross_entropy_backward,
+    sigmoid_binary_cross_entropy_forward,
+    softmax_cross_entropy_backward,
+    softmax_cross_entropy_forward,
+)
 from .optim import clip_grad_norm
 
 __all__ = ["EpochMetrics", "EvalResult", "History", "TrainingDiverged", "evaluate", "fit",
-           "restore_training_state"]
+           "num_classes_of", "predict_proba", "restore_training_state"]
 
 BEST, LAST = "best.npz", "last.npz"
 
@@ -91,7 +101,7 @@ class EvalResult:
     """Loss and accuracy over a data set, and where the mistakes are.
 
     Attributes:
-        loss: mean softmax cross-entropy.
+        loss: mean cross-entropy (softmax, or sigmoid binary for a one-logit model).
         accuracy: fraction of correct predictions.
         confusion: int64 (K, K); ``confusion[i, j]`` counts examples of true class i predicted j.
         per_class_accuracy: float64 (K,), ``confusion[i, i] / confusion[i].sum()`` (NaN for a class
@@ -116,6 +126,38 @@ def _monitored(m: EpochMetrics) -> float:
     return m.train_loss if m.val_loss is None else m.val_loss
 
 
+# --- the loss, chosen by the output width -------------------------------------------------------
+
+def num_classes_of(model) -> int:
+    """K, the classes a model tells apart: its output width, or 2 for a single (sigmoid) logit."""
+    k = int(model.output_shape[0])
+    return 2 if k == 1 else k
+
+
+def _loss_forward(logits: np.ndarray, labels: np.ndarray):
+    """``(loss, cache, predictions)``: sigmoid BCE for (B, 1) logits, softmax CE for (B, K)."""
+    if logits.shape[1] == 1:
+        loss, cache = sigmoid_binary_cross_entropy_forward(logits, labels)
+        return loss, cache, (logits[:, 0] > 0).astype(np.int64)  # (B,)
+    loss, cache = softmax_cross_entropy_forward(logits, labels)
+    return loss, cache, logits.argmax(axis=1)  # (B,)
+
+
+def _loss_backward(cache) -> np.ndarray:
+    """dlogits for dloss = 1, through whichever loss made ``cache``."""
+    if isinstance(cache, SigmoidBinaryCrossEntropyCache):
+        return sigmoid_binary_cross_entropy_backward(1.0, cache)
+    return softmax_cross_entropy_backward(1.0, cache)
+
+
+def predict_proba(model, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """Class probabilities ``(N, K)`` with K >= 2 (a single logit p gives ``[1 - p, p]``)."""
+    probs = model.predict(x, batch_size)  # (N, K) or (N, 1)
+    if probs.shape[1] == 1:
+        return np.concatenate([1 - probs, probs], axis=1)  # (N, 2)
+    return probs
+
+
 # --- evaluation ---------------------------------------------------------------------------------
 
 def evaluate(model, dataset: Dataset, normalizer: Normalizer, batch_size: int = 256) -> EvalResult:
@@ -131,7 +173,7 @@ def evaluate(model, dataset: Dataset, normalizer: Normalizer, batch_size: int = 
     """
     if not isinstance(dataset, Dataset):
         raise TypeError(f"`dataset` must be a juanji.data.Dataset, got {type(dataset).__name__}")
-    k = int(model.output_shape[0])
+    k = num_classes_of(model)
     if dataset.num_classes > k:
         raise ValueError(f"`dataset` has {dataset.num_classes} classes but the model gives {k} "
                          f"outputs")
@@ -143,9 +185,8 @@ def evaluate(model, dataset: Dataset, normalizer: Normalizer, batch_size: int = 
     try:
         for xb, yb in batches:
             logits = model.forward(xb)  # (B, K)
-            loss, _ = softmax_cross_entropy_forward(logits, yb)
+            loss, _, pred = _loss_forward(logits, yb)
             loss_sum += loss * len(yb)
-            pred = logits.argmax(axis=1)  # (B,)
             confusion += np.bincount(yb * k + pred, minlength=k * k).reshape(k, k)  # (K, K)
     finally:
         if was_training:
@@ -185,11 +226,12 @@ def fit(model, train: Dataset, *, val: Dataset | None = None, epochs: int, batch
         optimizer, scheduler=None, seed: int, normalizer: Normalizer, checkpoint_dir=None,
         early_stopping_patience: int | None = None, clip_norm: float | None = None,
         progress: bool = True, start_epoch: int = 0, history: History | None = None,
-        checkpoint_extra: dict | None = None) -> History:
+        checkpoint_extra: dict | None = None, augment=None) -> History:
     """Train ``model`` on ``train`` for epochs ``start_epoch + 1 .. epochs``.
 
     Args:
-        model: a ``juanji.nn.Sequential`` giving (N, K) logits.
+        model: a ``juanji.nn.Sequential`` giving (N, K) logits, or (N, 1) for two classes
+            with sigmoid binary cross-entropy.
         train, val: uint8 data sets; ``val`` (optional) is evaluated after every epoch.
         epochs: total number of epochs of the run (including ``start_epoch`` already done).
         batch_size: examples per step; the last batch of an epoch may be smaller.
@@ -204,6 +246,8 @@ def fit(model, train: Dataset, *, val: Dataset | None = None, epochs: int, batch
         progress: print a progress bar (on a terminal) and one line per epoch to stderr.
         start_epoch, history: where a resumed run continues (see :func:`restore_training_state`).
         checkpoint_extra: JSON-able dict stored in every checkpoint (e.g. command-line arguments).
+        augment: None, or ``augment(x_uint8, rng)`` for the training batches (e.g.
+            `juanji.data.Augment`), seeded by ``(seed, epoch)`` so resuming stays exact.
 
     Returns:
         the :class:`History` (``history`` extended, when given).
@@ -235,7 +279,8 @@ def fit(model, train: Dataset, *, val: Dataset | None = None, epochs: int, batch
         checkpoint_dir = Path(checkpoint_dir)
         checkpoint_dir.mkdir(parents=True, exist_ok=True)
 
-    batches = BatchIterator(train, batch_size, shuffle=True, seed=seed, normalizer=normalizer)
+    batches = BatchIterator(train, batch_size, shuffle=True, seed=seed, normalizer=normalizer,
+                            augment=augment)
     params = model.parameters()
 
     def save(name: str, epoch: int) -> None:
@@ -254,7 +299,7 @@ def fit(model, train: Dataset, *, val: Dataset | None = None, epochs: int, batch
         loss_sum, correct, seen = 0.0, 0, 0
         for step, (xb, yb) in enumerate(batches):
             logits = model.forward(xb)  # (B, K)
-            loss, cache = softmax_cross_entropy_forward(logits, yb)
+            loss, cache, pred = _loss_forward(logits, yb)
             if not math.isfinite(loss):
                 if bar is not None:
                     bar.close()
@@ -262,12 +307,12 @@ def fit(model, train: Dataset, *, val: Dataset | None = None, epochs: int, batch
                     f"the training loss became {loss} at epoch {epoch + 1}, step {step + 1} of "
                     f"{len(batches)} (global step {epoch * len(batches) + step + 1}); "
                     f"try a smaller learning rate (lr={lr:g}) or gradient clipping")
-            model.backward(softmax_cross_entropy_backward(1.0, cache))  # grads, (B, K) in
+            model.backward(_loss_backward(cache))  # grads, (B, K) in
             if clip_norm is not None:
                 clip_grad_norm(params, clip_norm)
             optimizer.step()
             loss_sum += loss * len(yb)
-            correct += int((logits.argmax(axis=1) == yb).sum())
+            correct += int((pred == yb).sum())
             seen += len(yb)
             if bar is not None:
                 elapsed = time.perf_counter() - t0
