@@ -1,0 +1,1 @@
+"""Tests of juanji.explain: the numbers each explainer shows, checked independently."""

@@ -38,11 +38,12 @@ def _count_windows(n: int, f_eff: int, s: int, p: int, ceil_mode: bool) -> int:
     """Window starts k*s (padded coordinates), counted without the formula.
 
     floor: every start whose window ends inside the padded input, ``k*s + f_eff <= n + 2p``;
-    ceil: every start before ``n + 2p - f_eff + s`` (the last window may hang over the end)
-    that is still inside the input or its before-padding (PyTorch's rule, ``k*s < n + p``).
+    ceil: every start before ``n + 2p - f_eff + s`` (the last window may hang over the end),
+    less the last one if it starts in the after-padding (PyTorch's rule, ``k*s >= n + p``).
     """
     if ceil_mode:
-        return len(range(0, min(n + 2 * p - f_eff + s, n + p), s))
+        count = len(range(0, n + 2 * p - f_eff + s, s))
+        return count - 1 if (count - 1) * s >= n + p else count
     return len(range(0, n + 2 * p - f_eff + 1, s))
 
 
@@ -52,7 +53,7 @@ def explain_size(n, f, *, stride=1, padding=0, dilation=1, ceil_mode=False) -> d
     Returns a JSON-able dict: the inputs, ``steps`` (the formula lines, each ``= ...``),
     ``output`` (None when the window does not fit), ``fits``, ``exact`` (the division had no
     remainder), ``remainder`` (``(n - f_eff + 2p) mod s``), ``unread`` (input indices no window
-    reads, floor mode), ``windows`` ([first, last] input index of each window, -1 and below and
+    tap reads: the tail floor drops, gaps between windows, dilation holes), ``windows`` ([first, last] input index of each window, -1 and below and
     n and above being padding) and ``explanation`` (sentences).
 
     >>> r = explain_size(8, 3, stride=2)
@@ -90,8 +91,8 @@ def explain_size(n, f, *, stride=1, padding=0, dilation=1, ceil_mode=False) -> d
         out = output_size(n, f, stride=s, padding=p, dilation=d, ceil_mode=ceil_mode)
     except ValueError:
         out = None
-    fits = room >= 0
     counted = _count_windows(n, f_eff, s, p, ceil_mode)
+    fits = counted >= 1  # in ceil mode a window may hang past a too-small input (PyTorch)
     if fits != (out is not None) or (fits and counted != out):
         raise ExplainInternalError(
             f"internal error: output_size gave {out} but {counted} windows fit "
@@ -114,15 +115,15 @@ def explain_size(n, f, *, stride=1, padding=0, dilation=1, ceil_mode=False) -> d
                 f"the last one ending on its last pixel.")
         elif not ceil_mode:
             first_unread = n + p - remainder        # input coordinates of the first unread cell
-            unread = [i for i in range(first_unread, n)]
+            tail = [i for i in range(first_unread, n)]
             where = ("these are all padding, so no input pixel is lost"
-                     if not unread else
-                     f"input {'index' if len(unread) == 1 else 'indices'} "
-                     f"{', '.join(map(str, unread))} {'is' if len(unread) == 1 else 'are'} "
+                     if not tail else
+                     f"input {'index' if len(tail) == 1 else 'indices'} "
+                     f"{', '.join(map(str, tail))} {'is' if len(tail) == 1 else 'are'} "
                      f"never read by any window")
             pixels = "is 1 more pixel" if remainder == 1 else f"are {remainder} more pixels"
-            pad_left = remainder - len(unread)
-            padding_too = ("" if not unread or not pad_left else
+            pad_left = remainder - len(tail)
+            padding_too = ("" if not tail or not pad_left else
                            f" (the other {pad_left} {'is' if pad_left == 1 else 'are'} padding)")
             explanation.append(
                 f"{room} / {s} = {_num(q)} is not a whole number: floor throws away the "
@@ -140,6 +141,19 @@ def explain_size(n, f, *, stride=1, padding=0, dilation=1, ceil_mode=False) -> d
                     f"But that last window would start in the after-padding (at padded index "
                     f"{formula - 1}*{s} >= n + p = {n + p}), which PyTorch's rule forbids: "
                     f"it is dropped, leaving {out}.")
+    if fits:
+        # Every input index some window tap reads; the rest are never read: the tail floor drops,
+        # and the gaps a stride longer than the window (or a dilation) leaves between taps.
+        read = {k * s - p + a * d for k in range(out) for a in range(f)}
+        unread = [i for i in range(n) if i not in read]
+        gaps = [i for i in unread if i < windows[-1][1]]
+        if gaps:
+            explanation.append(
+                f"The windows also skip input {'index' if len(gaps) == 1 else 'indices'} "
+                f"{', '.join(map(str, gaps))}: "
+                + ("the stride is longer than the window, so the pixels between windows are "
+                   "never read." if s > f_eff else
+                   "the dilated taps leave holes that no window reads."))
     return {
         "n": n, "f": f, "stride": s, "padding": p, "dilation": d, "ceil_mode": ceil_mode,
         "f_eff": f_eff, "steps": steps, "output": out, "fits": fits,
