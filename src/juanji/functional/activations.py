@@ -53,7 +53,7 @@ def relu_forward(x) -> tuple[np.ndarray, ReluCache]:
     ((1, 2), [[0.0, 2.0]])
     """
     x = _check_x(x)
-    mask = x > 0
+    mask = ~(x <= 0)  # x > 0, or NaN: PyTorch passes the gradient through a NaN
     # np.maximum, not where(mask, x, 0): a NaN must come out as NaN (as in PyTorch), not as 0,
     # or a diverging network would look healthy
     y = np.asarray(np.maximum(x, x.dtype.type(0)))  # asarray: keep 0-d input an array
