@@ -5,6 +5,10 @@ Examples::
     juanji train                                   # the digits model on the embedded digits
     juanji train --dataset fashion-mnist --data-dir ~/data --model lenet5 --epochs 5
     juanji train --resume --out runs/digits-digits  # continue an interrupted run exactly
+    juanji train --dataset cifar10 --download      # tinyvgg + crop/flip augmentation
+    juanji train --dataset signs --data-dir ~/course  # the course's SIGNS .h5 files
+    juanji train --dataset folder:photos --image-size 64  # DIR/<class>/*.jpg, your own photos
+    juanji data list                               # data sets, licences, what is on disk
     juanji evaluate runs/digits-digits/best.npz --json
     juanji predict runs/digits-digits/best.npz seven.png --top-k 3
     juanji summary course --input-shape 32,32,3    # the course's table, parameter counts included
@@ -37,7 +41,13 @@ __all__ = ["main", "build_parser"]
 TRAIN_DEFAULTS = {
     "dataset": "digits", "model": "digits", "epochs": 15, "batch_size": 32, "lr": 5e-3,
     "optimizer": "adam", "seed": 0, "val_fraction": 0.1, "schedule": "cosine", "limit": None,
-    "patience": None, "clip_norm": None,
+    "patience": None, "clip_norm": None, "augment": False, "image_size": None, "grey": False,
+}
+# Per-data-set defaults that replace TRAIN_DEFAULTS where the user gave nothing.
+DATASET_RECIPES = {
+    "signs": {"model": "signs"}, "happy": {"model": "signs"}, "folder": {"model": "signs"},
+    "cifar10": {"model": "tinyvgg", "augment": True},
+    "cifar100": {"model": "tinyvgg", "augment": True},
 }
 # Options that define a run: on --resume they come from the checkpoint (and may only repeat it).
 RUN_OPTIONS = tuple(TRAIN_DEFAULTS)
@@ -111,6 +121,29 @@ def input_shape(text: str) -> tuple[int, int, int]:
     return shape
 
 
+def dataset_name(text: str) -> str:
+    """A name in DATASETS, or ``folder:DIR`` (an existing directory, made absolute)."""
+    if text.startswith("folder:"):
+        root = Path(text[len("folder:"):]).expanduser()
+        if not text[len("folder:"):] or not root.is_dir():
+            raise argparse.ArgumentTypeError(f"folder:DIR needs an existing directory, got "
+                                             f"{text!r}")
+        return f"folder:{root.resolve()}"
+    if text not in DATASETS:
+        raise argparse.ArgumentTypeError(f"invalid choice: {text!r} (choose from "
+                                         f"{', '.join(sorted(DATASETS))} or folder:DIR)")
+    return text
+
+
+def image_size(text: str) -> list[int]:
+    """``"64"`` -> ``[64, 64]``; ``"48x64"`` -> ``[48, 64]`` (H x W)."""
+    parts = text.lower().replace(",", "x").split("x")
+    if len(parts) not in (1, 2) or not all(p.strip().isdigit() and int(p) >= 1 for p in parts):
+        raise argparse.ArgumentTypeError(f"must be N or HxW with positive integers, got {text!r}")
+    sizes = [int(p) for p in parts]
+    return sizes * 2 if len(sizes) == 1 else sizes
+
+
 # --- parser -------------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -128,10 +161,19 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Train a model; writes best.npz, last.npz, metrics.json and "
                        "curves.png to --out.")
     d = TRAIN_DEFAULTS
-    p.add_argument("--dataset", choices=sorted(DATASETS),
-                   help=f"data set (default {d['dataset']}, embedded, no download)")
+    p.add_argument("--dataset", type=dataset_name, metavar="NAME",
+                   help=f"{', '.join(sorted(DATASETS))} or folder:DIR (default {d['dataset']}, "
+                   f"embedded, no download)")
     p.add_argument("--data-dir", type=Path, metavar="DIR",
-                   help="directory holding the MNIST / Fashion-MNIST IDX files")
+                   help="directory holding the data set's files (IDX, CIFAR, .h5)")
+    p.add_argument("--download", action="store_true",
+                   help="first download the data set if missing (mnist, fashion-mnist, cifar10)")
+    p.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
+                   help="random crop and flip of training batches (default: on for CIFAR)")
+    p.add_argument("--image-size", type=image_size, metavar="N|HxW",
+                   help="folder:DIR only: resize every image to this (default 64x64)")
+    p.add_argument("--grey", action="store_true", default=None,
+                   help="folder:DIR only: read images as greyscale instead of RGB")
     p.add_argument("--model", choices=sorted(MODELS), help=f"architecture (default {d['model']})")
     p.add_argument("--epochs", type=positive_int, help=f"epochs (default {d['epochs']})")
     p.add_argument("--batch-size", type=positive_int, metavar="N",
@@ -165,9 +207,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("evaluate", parents=[common], help="test accuracy and confusion matrix",
                        description="Evaluate a checkpoint on a data set's test split.")
     p.add_argument("checkpoint", type=Path, metavar="CHECKPOINT", help="a .npz checkpoint")
-    p.add_argument("--dataset", choices=sorted(DATASETS),
+    p.add_argument("--dataset", type=dataset_name, metavar="NAME",
                    help="data set (default: the one the checkpoint was trained on)")
-    p.add_argument("--data-dir", type=Path, metavar="DIR", help="where the IDX files are")
+    p.add_argument("--data-dir", type=Path, metavar="DIR", help="where the data files are")
     p.add_argument("--batch-size", type=positive_int, default=256, metavar="N")
     p.add_argument("--json", action="store_true", help="print JSON only")
     p.set_defaults(func=cmd_evaluate, parser=p)
@@ -200,6 +242,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .explain.cli import add_parser as add_explain_parser  # imports this module: load late
     add_explain_parser(sub, common)
+    from .data.cli import add_parser as add_data_parser  # juanji data list|download
+    add_data_parser(sub, common)
     return parser
 
 
@@ -238,6 +282,8 @@ def _console(stderr: bool = False):
 def _check_data_dir(dataset: str, data_dir) -> None:
     if data_dir is None:
         return
+    if dataset.startswith("folder:"):
+        raise UsageError("--data-dir is not used with folder:DIR, which names the images itself")
     if DATASETS[dataset].embedded:
         raise UsageError(f"--data-dir is not used by {dataset!r}, which is embedded in juanji")
     if not Path(data_dir).is_dir():
@@ -272,15 +318,19 @@ def _run_options(args) -> dict:
     if args.resume:
         if out is None:
             dataset = given.get("dataset", TRAIN_DEFAULTS["dataset"])
-            out = Path("runs") / f"{dataset}-{given.get('model', TRAIN_DEFAULTS['model'])}"
+            out = Path("runs") / _run_name(
+                dataset, given.get("model", _defaults(dataset)["model"]))
         last = out / "last.npz"
         if not last.exists():
             raise UsageError(f"--resume: there is no {str(last)!r} to resume from")
         from .checkpoint import load_checkpoint
         stored = load_checkpoint(last)
         saved = stored.extra.get("options")
-        if not isinstance(saved, dict) or set(saved) != set(RUN_OPTIONS):
+        # Runs from before an option existed ran with its default: fill it in.
+        if not isinstance(saved, dict) or not {"dataset", "model"} <= set(saved) \
+                or not set(saved) <= set(RUN_OPTIONS):
             raise UsageError(f"--resume: {str(last)!r} was not written by `juanji train`")
+        saved = {**TRAIN_DEFAULTS, **saved}
         clash = [f"--{k.replace('_', '-')} {v} (the run has {saved[k]})"
                  for k, v in given.items() if v != saved[k]]
         if clash:
@@ -288,10 +338,34 @@ def _run_options(args) -> dict:
                              + "; drop these options or train into another --out")
         options = dict(saved)
     else:
-        options = {**TRAIN_DEFAULTS, **given}
+        options = {**_defaults(given.get("dataset", TRAIN_DEFAULTS["dataset"])), **given}
     if out is None:
-        out = Path("runs") / f"{options['dataset']}-{options['model']}"
+        out = Path("runs") / _run_name(options["dataset"], options["model"])
     return {"options": options, "out": out, "stored": stored}
+
+
+def _defaults(dataset: str) -> dict:
+    """TRAIN_DEFAULTS with the data set's recipe (model, augmentation) on top."""
+    key = "folder" if dataset.startswith("folder:") else dataset
+    return {**TRAIN_DEFAULTS, **DATASET_RECIPES.get(key, {})}
+
+
+def _run_name(dataset: str, model: str) -> str:
+    """``runs/<this>``: ``cifar10-tinyvgg``, or ``folder-<DIR's name>-signs`` for a folder."""
+    if dataset.startswith("folder:"):
+        dataset = "folder-" + Path(dataset[len("folder:"):]).name
+    return f"{dataset}-{model}"
+
+
+def _load_data(o: dict, data_dir):
+    """(train, test) of the run's data set, with the folder options where they apply."""
+    from .data import load_dataset
+    if o["dataset"].startswith("folder:"):
+        return load_dataset(o["dataset"], image_size=o["image_size"], grey=bool(o["grey"]),
+                            seed=o["seed"])
+    if o["image_size"] is not None or o["grey"]:
+        raise UsageError("--image-size and --grey apply to --dataset folder:DIR only")
+    return load_dataset(o["dataset"], data_dir)
 
 
 def _make_scheduler(name: str, optimizer, epochs: int):
@@ -308,7 +382,8 @@ def _make_scheduler(name: str, optimizer, epochs: int):
 
 def cmd_train(args) -> int:
     from .checkpoint import load_checkpoint
-    from .data import Normalizer, load_dataset
+    from .data import Normalizer
+    from .data.augment import recipe_augment
     from .models import build_model
     from .optim import make_optimizer
     from .plots import plot_history
@@ -322,7 +397,13 @@ def cmd_train(args) -> int:
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {str(out)!r} exists and is not a directory")
 
-    train, test = load_dataset(o["dataset"], args.data_dir)
+    if args.download:
+        from .data import download as dl
+        if o["dataset"] not in dl.DOWNLOADABLE:
+            raise UsageError(f"--download works for {', '.join(dl.DOWNLOADABLE)}, not "
+                             f"{o['dataset']!r}")
+        dl.download(o["dataset"], args.data_dir, progress=not args.no_progress)
+    train, test = _load_data(o, args.data_dir)
     if o["limit"] is not None:
         train = train.subset(range(min(o["limit"], len(train))))
         test = test.subset(range(min(o["limit"], len(test))))
@@ -331,7 +412,9 @@ def cmd_train(args) -> int:
         train, val = train.split(o["val_fraction"], seed=o["seed"])
 
     if run["stored"] is None:
-        model = build_model(o["model"], train.input_shape, train.num_classes, seed=o["seed"])
+        info = DATASETS.get(o["dataset"])
+        model = build_model(o["model"], train.input_shape, train.num_classes, seed=o["seed"],
+                            binary=bool(info and info.binary))
         normalizer = Normalizer.fit(train)
         optimizer = make_optimizer(o["optimizer"], model.parameters(), o["lr"])
         scheduler = _make_scheduler(o["schedule"], optimizer, o["epochs"])
@@ -343,6 +426,7 @@ def cmd_train(args) -> int:
         scheduler = _make_scheduler(o["schedule"], optimizer, o["epochs"])
         start_epoch, history = restore_training_state(ck, optimizer, scheduler)
 
+    augment = recipe_augment(o["dataset"], train.input_shape) if o["augment"] else None
     show = not args.no_progress
     err = _console(stderr=True)
     if show:
@@ -355,7 +439,7 @@ def cmd_train(args) -> int:
                   normalizer=normalizer, checkpoint_dir=out,
                   early_stopping_patience=o["patience"], clip_norm=o["clip_norm"],
                   progress=show, start_epoch=start_epoch, history=history,
-                  checkpoint_extra={"options": o, "argv": sys.argv[1:]})
+                  checkpoint_extra={"options": o, "argv": sys.argv[1:]}, augment=augment)
 
     best = load_checkpoint(out / BEST)  # the test score of the best epoch, not the last
     result = evaluate(best.model, test, normalizer)
@@ -363,6 +447,7 @@ def cmd_train(args) -> int:
     metrics = {
         "options": o,
         "argv": sys.argv[1:],
+        "augment": None if augment is None else augment.to_dict(),
         "arguments": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()
                       if k not in ("func", "parser")},
         "epochs": history.to_dict()["epochs"],
@@ -391,20 +476,22 @@ def cmd_train(args) -> int:
 # --- evaluate -----------------------------------------------------------------------------------
 
 def cmd_evaluate(args) -> int:
-    from .data import load_dataset
-    from .train import evaluate
+    from .train import evaluate, num_classes_of
 
     ck = _load_checkpoint_arg(args.checkpoint)
+    run = {**TRAIN_DEFAULTS, **(ck.extra.get("options") or {})}
     dataset = args.dataset or (ck.extra.get("options") or {}).get("dataset")
     if dataset is None:
         raise UsageError(f"{str(args.checkpoint)!r} does not say which data set it was trained "
                          f"on; give --dataset")
     _check_data_dir(dataset, args.data_dir)
-    train, test = load_dataset(dataset, args.data_dir)
+    same = dataset == run["dataset"]  # a folder is re-read with the run's size, mode and split
+    train, test = _load_data({**run, "dataset": dataset, "image_size": run["image_size"] if same
+                              else None, "grey": run["grey"] if same else False}, args.data_dir)
     if test.input_shape != ck.input_shape:
         raise ValueError(f"the checkpoint's model takes {ck.input_shape} images but {dataset!r} "
                          f"has {test.input_shape}")
-    k = int(ck.model.output_shape[0])
+    k = num_classes_of(ck.model)
     if test.num_classes != k:
         raise ValueError(f"the checkpoint's model has {k} classes but {dataset!r} has "
                          f"{test.num_classes}")
@@ -463,8 +550,10 @@ def cmd_predict(args) -> int:
     for path in args.images:
         if not path.is_file():
             raise UsageError(f"image file {str(path)!r} does not exist")
+    from .train import num_classes_of, predict_proba
+
     ck = _load_checkpoint_arg(args.checkpoint)
-    k = int(ck.model.output_shape[0])
+    k = num_classes_of(ck.model)
     if args.top_k > k:
         raise UsageError(f"--top-k {args.top_k} exceeds the model's {k} classes")
     normalizer = ck.load_normalizer()
@@ -473,7 +562,7 @@ def cmd_predict(args) -> int:
                          f"unknown; save it with `normalizer=`")
     names = ck.class_names or [str(i) for i in range(k)]
     x = np.stack([_load_image(p, ck.input_shape, args.invert) for p in args.images])  # (N,H,W,C)
-    probs = ck.model.predict(normalizer(x))  # (N, K)
+    probs = predict_proba(ck.model, normalizer(x))  # (N, K)
     top = np.argsort(-probs, axis=1, kind="stable")[:, :args.top_k]  # (N, top_k)
     results = [{"image": str(path),
                 "predictions": [{"class": names[j], "index": int(j),
