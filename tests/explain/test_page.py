@@ -253,7 +253,10 @@ def test_playground_inputs(page):
     page.check("#pg-ceil")
     want = output_size(6, 3, stride=2, padding=1, ceil_mode=True)
     assert page.get_attribute('[data-role="pg-out"]', "data-value") == str(want)
-    page.fill("#pg-f", "9")
+    page.fill("#pg-f", "9")  # ceil mode: one window may hang over the end by less than s
+    assert page.get_attribute('[data-role="pg-out"]', "data-value") == str(
+        output_size(6, 9, stride=2, padding=1, ceil_mode=True))
+    page.fill("#pg-f", "10")
     assert "larger than the padded input" in page.inner_text('[data-role="pg-error"]')
     page.select_option("#pg-layer", "5")  # the avg pool: 2x2, stride 2 over 4x4
     assert page.get_attribute('[data-role="pg-out"]', "data-value") == "2"

@@ -55,14 +55,18 @@
     checkInt(d, 'dilation', 1); checkInt(pBefore, 'padding', 0); checkInt(pAfter, 'padding', 0);
     var span = d * (f - 1) + 1;
     var room = n + pBefore + pAfter - span;
-    if (room < 0) {
+    var out;
+    if (!ceilMode) {
+      out = Math.floor(room / s) + 1;
+    } else {  // PyTorch: a window may hang past the end, so room may be negative (by < s)
+      out = Math.ceil(room / s) + 1;
+      if ((out - 1) * s >= n + pBefore) out -= 1;  // it would start in the after-padding: drop it
+    }
+    if (room < 0 && (!ceilMode || out < 1)) {
       throw new RangeError('`kernel_size` ' + f + ' (spanning ' + span + ' pixels with dilation ' +
         d + ') is larger than the padded input ' + n + ' + ' + pBefore + ' + ' + pAfter + ' = ' +
         (n + pBefore + pAfter));
     }
-    if (!ceilMode) return Math.floor(room / s) + 1;
-    var out = Math.ceil(room / s) + 1;
-    if ((out - 1) * s >= n + pBefore) out -= 1;  // the last window would start in the after-padding
     return out;
   }
 
