@@ -1,0 +1,21 @@
+"""A small checkpoint (untrained digits model, with normaliser and a 2-epoch history)."""
+
+import pytest
+
+from juanji.checkpoint import save_checkpoint
+from juanji.data import Normalizer, load_dataset
+from juanji.models import build_model
+from juanji.train import EpochMetrics, History
+
+
+@pytest.fixture(scope="session")
+def checkpoint(tmp_path_factory):
+    train, _ = load_dataset("digits")
+    model = build_model("digits", train.input_shape, train.num_classes, seed=1)
+    history = History([EpochMetrics(1, 1.2, 0.6, 1.0, 0.7, 0.5, 5e-3),
+                       EpochMetrics(2, 0.8, 0.8, 0.7, 0.8, 0.5, 5e-3)], best_epoch=2)
+    path = tmp_path_factory.mktemp("explain") / "digits.npz"
+    save_checkpoint(path, model, normalizer=Normalizer.fit(train), epoch=2, metrics=history,
+                    class_names=list(train.class_names),
+                    extra={"options": {"dataset": "digits"}})
+    return path
