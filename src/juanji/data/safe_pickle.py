@@ -142,8 +142,10 @@ def safe_load(path):
     """
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"`path` must be a str or os.PathLike, got {type(path).__name__}")
-    with open(path, "rb") as f:
-        return _load(f, str(Path(path)))
+    # Read the bytes first: unpickling straight from a file lets a length field claiming 1 TiB
+    # make the file's read(n) allocate n bytes; from memory, a claim is bounded by the file.
+    data = Path(path).read_bytes()
+    return _load(io.BytesIO(data), str(Path(path)))
 
 
 def _load(f, source: str):
