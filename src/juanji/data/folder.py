@@ -101,14 +101,14 @@ def load_image_folder(root, *, image_size=DEFAULT_IMAGE_SIZE, mode: str = "rgb",
 
 
 def _size(image_size) -> tuple[int, int]:
+    pair = image_size
     if isinstance(image_size, int) and not isinstance(image_size, bool):
-        image_size = (image_size, image_size)
-    if not (isinstance(image_size, (tuple, list)) and len(image_size) == 2
-            and all(isinstance(v, int) and not isinstance(v, bool) and v >= 1
-                    for v in image_size)):
+        pair = (image_size, image_size)
+    if not (isinstance(pair, (tuple, list)) and len(pair) == 2
+            and all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in pair)):
         raise ValueError(f"`image_size` must be an int >= 1 or a pair (H, W) of them, "
                          f"got {image_size!r}")
-    return int(image_size[0]), int(image_size[1])
+    return int(pair[0]), int(pair[1])
 
 
 def _mode(mode: str) -> tuple[str, int]:
