@@ -65,7 +65,7 @@ def test_conv_json_matches_functional(capsys):
     dx, dw, db = conv2d_backward(np.arange(1.0, 10).reshape(1, 3, 3, 1), cache)
     assert r["forward"]["value"] == y[0, 1, 1, 0] == 7.5
     # by hand: dZ 1..9 times the cells W[0,1] met, x[h, w+1] = 3 2 1 / 9 9 1 / 3 2 3
-    assert r["backward"]["weight"]["dw"] == dw[0, 1, 0, 0] == 3 + 4 + 3 + 36 + 45 + 6 + 21 + 16 + 27
+    assert r["backward"]["weight"]["dw"] == dw[0, 1, 0, 0] == 3+4+3 + 36+45+6 + 21+16+27
     assert sum(t["contribution"] for t in r["backward"]["weight"]["terms"]) == 161
     assert r["backward"]["db"] == db[0] == 45
     assert r["backward"]["pixel"]["dx"] == dx[0, 1, 1, 0]

@@ -53,8 +53,9 @@ def explain_size(n, f, *, stride=1, padding=0, dilation=1, ceil_mode=False) -> d
     Returns a JSON-able dict: the inputs, ``steps`` (the formula lines, each ``= ...``),
     ``output`` (None when the window does not fit), ``fits``, ``exact`` (the division had no
     remainder), ``remainder`` (``(n - f_eff + 2p) mod s``), ``unread`` (input indices no window
-    tap reads: the tail floor drops, gaps between windows, dilation holes), ``windows`` ([first, last] input index of each window, -1 and below and
-    n and above being padding) and ``explanation`` (sentences).
+    tap reads: the tail floor drops, gaps between windows, dilation holes), ``windows``
+    ([first, last] input index of each window; below 0 or from n on is padding) and
+    ``explanation`` (sentences).
 
     >>> r = explain_size(8, 3, stride=2)
     >>> r["output"], r["steps"][-1], r["unread"]
