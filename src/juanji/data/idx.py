@@ -12,7 +12,9 @@ An IDX file is a header followed by the raw values, all big-endian::
 The header is untrusted: the data length it claims is compared with what the file can actually
 provide *before* any buffer of that size is allocated (for a raw file: its size on disk; for a
 gzip file, whose unpacked size is unknown until read: the buffer grows chunk by chunk only as
-the stream delivers bytes). A 100-byte file claiming a billion images is refused at once.
+the stream delivers bytes). A 100-byte file claiming a billion images is refused at once, and so
+a gzip file that expands past ``MAX_GZIP_RATIO`` times its compressed size (beyond a 64 MiB
+floor), read no further than that: real IDX files expand ~5x, decompression bombs ~1000x.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ _GZIP_MAGIC = b"\x1f\x8b"
 # Reads from a stream start at 64 KiB and double with the data received, up to 4 MiB, so what
 # is allocated stays within about twice what the stream has actually delivered.
 _FIRST_CHUNK, _MAX_CHUNK = 1 << 16, 1 << 22
+# A gzip IDX may expand to at most max(64 MiB, 100 x its compressed size).
+MAX_GZIP_RATIO, _GZIP_FLOOR = 100, 64 << 20
 
 
 class IdxFormatError(ValueError):
@@ -78,15 +82,17 @@ def read_idx(path) -> np.ndarray:
         raw.seek(0)
         if not compressed:
             return _read_stream(raw, path, os.fstat(raw.fileno()).st_size)
+        limit = max(_GZIP_FLOOR, MAX_GZIP_RATIO * os.fstat(raw.fileno()).st_size)
         try:
             with gzip.GzipFile(fileobj=raw, mode="rb") as stream:
-                return _read_stream(stream, path, None)
+                return _read_stream(stream, path, None, limit)
         except (OSError, EOFError, zlib.error) as err:  # gzip.BadGzipFile is an OSError
             raise IdxFormatError(f"{path}: corrupt gzip stream ({err})") from err
 
 
-def _read_stream(f, path: Path, file_size: int | None) -> np.ndarray:
-    """Parse header and data from ``f``; ``file_size`` is the byte count, None if unknown (gzip)."""
+def _read_stream(f, path: Path, file_size: int | None, limit: int = 0) -> np.ndarray:
+    """Parse header and data from ``f``; ``file_size`` is the byte count, None if unknown (gzip),
+    and then the stream is read no further than ``limit`` bytes."""
     head = _read_upto(f, 4)
     if len(head) < 4:
         raise IdxFormatError(f"{path}: truncated: {len(head)} bytes, shorter than the 4-byte magic")
@@ -129,8 +135,12 @@ def _read_stream(f, path: Path, file_size: int | None) -> np.ndarray:
             raise IdxFormatError(f"{path}: truncated: {claim}, read {got}")
     else:
         # One byte past the claim: reading it also drives gzip to its end, where it checks the
-        # CRC, and tells trailing data apart from an exact fit.
-        buf = _read_upto(f, n_bytes + 1)
+        # CRC, and tells trailing data apart from an exact fit. Never more than the bomb limit.
+        buf = _read_upto(f, min(n_bytes, limit) + 1)
+        if len(buf) > limit:
+            raise IdxFormatError(
+                f"{path}: {claim}, but a gzip file of this size expanding past {limit} bytes "
+                f"(over {MAX_GZIP_RATIO}x) is a decompression bomb; refused")
         if len(buf) < n_bytes:
             raise IdxFormatError(
                 f"{path}: truncated or corrupt: {claim}, the stream has {len(buf)}")
