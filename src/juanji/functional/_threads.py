@@ -4,8 +4,10 @@ A matrix product of a few million multiply-adds takes well under a millisecond o
 OpenBLAS may still split it across its threads; each split waits for every thread to wake up,
 and on a busy machine that wait costs more than the product (measured on 2 loaded cores:
 (6400, 150) @ (150, 16) took 0.65 ms on one thread and 10.8 ms on two; LeNet-5's first Dense
-layer, 16 ms instead of 0.06 ms). So products below ``SMALL_GEMM_MACS`` multiply-adds run on one
-thread, as PyTorch runs small ops on one thread; larger ones keep the BLAS's own thread count.
+layer, 16 ms instead of 0.06 ms; a (1024, 288) @ (288, 64) conv, 30 ms instead of 3.6 ms). So
+products below ``SMALL_GEMM_MACS`` multiply-adds (2**26, about 1.5 ms of one core's work) run on
+one thread, as PyTorch runs small ops on one thread; larger ones keep the BLAS's own thread
+count. ``JUANJI_SMALL_GEMM_MACS`` in the environment overrides the threshold (0: never switch).
 
 The switch uses ``threadpoolctl`` when it is installed (about 5 us per switch) and is a no-op
 without it: NumPy alone still computes the same numbers, only the thread count differs.
@@ -22,7 +24,7 @@ import os
 
 import numpy as np  # noqa: F401  (used by the doctest)
 
-SMALL_GEMM_MACS = int(os.environ.get("JUANJI_SMALL_GEMM_MACS", 1 << 24))  # ~16.8M multiply-adds
+SMALL_GEMM_MACS = int(os.environ.get("JUANJI_SMALL_GEMM_MACS", 1 << 26))  # ~67M multiply-adds
 
 _UNSET = object()
 _blas = _UNSET  # the threadpoolctl controller of NumPy's BLAS, None when unavailable

@@ -1,0 +1,128 @@
+"""Run every benchmark and write the table to BENCHMARKS.md.
+
+    python benchmarks/run_all.py                    # full run (several minutes), writes BENCHMARKS.md
+    python benchmarks/run_all.py --quick            # fewer repetitions, a shorter epoch
+    python benchmarks/run_all.py --out /tmp/B.md    # write elsewhere
+
+Each script runs as its own subprocess with ``--json``; this collects their rows, adds the machine
+(CPU, thread count, NumPy/PyTorch versions, date, load average before and after) and the command
+lines, the per-layer profiles, and the notes kept in ``benchmarks/NOTES.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def commands(quick: bool) -> list[list[str]]:
+    r = ["--repeats", "7" if quick else "21"]
+    return [["bench_steps.py", *r], ["bench_conv.py", *r], ["bench_pool.py", *r],
+            ["bench_epoch.py"] + (["--limit", "10000"] if quick else ["--rounds", "2"]),
+            ["bench_reference.py"],
+            ["bench_scaling.py", "--repeats", "3" if quick else "7"],
+            ["bench_memory_budget.py"] + (["--batches", "64,256"] if quick else [])]
+
+
+def run(cmd: list[str], tmp: Path) -> tuple[list[dict], str]:
+    out = tmp / (cmd[0] + ".json")
+    full = [sys.executable, str(HERE / cmd[0]), *cmd[1:], "--json", str(out)]
+    print("$ python benchmarks/" + " ".join(cmd), flush=True)
+    proc = subprocess.run(full, cwd=HERE, capture_output=True, text=True)
+    print(proc.stdout, end="", flush=True)
+    if proc.returncode:
+        print(proc.stderr, file=sys.stderr)
+        raise SystemExit(f"{cmd[0]} failed with exit code {proc.returncode}")
+    return json.loads(out.read_text())["results"], proc.stdout
+
+
+def _fmt(v: float, unit: str) -> str:
+    if unit == "s":
+        return f"{v * 1e3:.1f} ms" if v < 10 else f"{v:.1f} s"
+    return f"{v:.3g} {unit}".strip()
+
+
+def table(rows: list[dict]) -> str:
+    lines = ["| workload | juanji | PyTorch | ratio | bar | goal | verdict |",
+             "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        if "ratio" in r:
+            unit = r.get("unit", "s")
+            verdict = ""
+            if r.get("bar") is not None:
+                verdict = "goal met" if r["ratio"] <= r["goal"] else (
+                    "bar met" if r["ratio"] <= r["bar"] else "**above bar**")
+            lines.append(f"| {r['workload']} | {_fmt(r['juanji'], unit)} | "
+                         f"{_fmt(r['torch'], unit)} | **{r['ratio']:.2f}** | "
+                         f"{r.get('bar') or ''} | {r.get('goal') or ''} | {verdict} |")
+        else:
+            lines.append(f"| {r['workload']} | {_fmt(r['value'], r.get('unit', ''))} | | | | | |")
+    return "\n".join(lines)
+
+
+def machine() -> dict:
+    import numpy
+    import torch
+
+    from _common import blas_threads, cpu_name
+    return {"cpu": cpu_name(), "cores": os.cpu_count(), "threads": blas_threads(),
+            "numpy": numpy.__version__, "torch": torch.__version__,
+            "python": sys.version.split()[0],
+            "date": datetime.datetime.now().astimezone().isoformat(timespec="minutes")}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--out", type=Path, default=HERE.parent / "BENCHMARKS.md")
+    args = parser.parse_args(argv)
+    load_before = os.getloadavg()
+    info = machine()
+    sections = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for cmd in commands(args.quick):
+            rows, _ = run(cmd, Path(tmp))
+            sections.append((cmd, rows))
+        profiles = []
+        for model, shape, batch in (("lenet5", "28,28,1", "64"), ("tinyvgg", "64,64,3", "32")):
+            cmd = [sys.executable, str(HERE / "profile_layers.py"), "--model", model, "--shape",
+                   shape, "--batch", batch]
+            profiles.append(("python benchmarks/profile_layers.py " + " ".join(cmd[2:]),
+                             subprocess.run(cmd, cwd=HERE, capture_output=True, text=True,
+                                            check=True).stdout))
+    load_after = os.getloadavg()
+
+    md = ["# Benchmarks", "",
+          "Written by `python benchmarks/run_all.py" + (" --quick" if args.quick else "") +
+          "`; ratio = juanji time / PyTorch time (float32, same thread count, same batch, medians "
+          "of interleaved repetitions); below 1 juanji is faster.", "",
+          f"- CPU: {info['cpu']}, {info['cores']} cores; BLAS and PyTorch threads: "
+          f"{info['threads']}",
+          f"- Python {info['python']}, NumPy {info['numpy']}, PyTorch {info['torch']}",
+          f"- Date: {info['date']}",
+          f"- Load average (1, 5, 15 min) before: {', '.join(f'{v:.2f}' for v in load_before)};"
+          f" after: {', '.join(f'{v:.2f}' for v in load_after)}"
+          " (other jobs share the machine; ratios from a loaded machine are noisy)", ""]
+    for cmd, rows in sections:
+        md += [f"## `python benchmarks/{' '.join(cmd)}`", "", table(rows), ""]
+    md += ["## Per-layer profiles (after)", ""]
+    for cmd, text in profiles:
+        md += [f"`{cmd}`", "", text.strip(), ""]
+    notes = HERE / "NOTES.md"
+    if notes.exists():
+        md += [notes.read_text().strip(), ""]
+    args.out.write_text("\n".join(md))
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
