@@ -114,7 +114,9 @@ def cmd_list(args) -> int:
         table.add_row(r["name"], f"{r['train_size']:,} + {r['test_size']:,}",
                       "x".join(map(str, r["input_shape"])), str(r["num_classes"]),
                       _how_to_get(r), r["license"],
-                      "[red]no[/red]" if where is None else f"[green]yes[/green] {where}")
+                      "[red]no[/red]" if where is None else
+                      "[green]yes[/green] (embedded)" if where == "embedded" else
+                      f"[green]yes[/green] {where}")
     _console().print(table)
     return 0
 
