@@ -21,8 +21,9 @@ folder to put them in; running the command again then verifies them and carries 
 network. ``$JUANJI_MIRROR`` replaces every base URL with ``$JUANJI_MIRROR/<name>/<file>`` (a
 local mirror, or a test server on 127.0.0.1).
 
-Checksums: the SHA-256 digests and sizes pinned below are the published ones (as listed by
-TensorFlow Datasets and others for the same files, whose MD5s torchvision pins).
+Checksums: the SHA-256 digests and sizes pinned below are those published for these exact
+files (TensorFlow Datasets' download records and several independent projects agree on each);
+they were not recomputed here, as this code was written on a machine without internet access.
 """
 
 from __future__ import annotations
