@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +37,8 @@ MODEL_PREFIX = "model/"
 OPTIM_PREFIX = "optim/"
 ARRAY_REF = "__array__"
 REQUIRED_META = ("format", "version", "architecture", "input_shape", "epoch")
+# An entry may inflate to at most max(64 MiB, 100 x its compressed size) (juanji stores, 1x).
+MAX_INFLATE_RATIO, _INFLATE_FLOOR = 100, 64 << 20
 
 __all__ = ["Checkpoint", "CheckpointError", "load_checkpoint", "save_checkpoint"]
 
@@ -262,6 +266,34 @@ def save_checkpoint(path, model, *, optimizer=None, scheduler=None, normalizer=N
 
 # --- load ---------------------------------------------------------------------------------------
 
+def _check_entry_sizes(path: Path) -> None:
+    """Refuse, before numpy allocates anything, an entry whose ``.npy`` header claims more data
+    than the entry holds (numpy allocates the claimed array first, then reads), and a compressed
+    entry that inflates more than ``MAX_INFLATE_RATIO`` times (a decompression bomb)."""
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            if info.file_size > max(_INFLATE_FLOOR, MAX_INFLATE_RATIO * info.compress_size):
+                raise CheckpointError(
+                    f"{str(path)!r}: entry {info.filename!r} expands from {info.compress_size} "
+                    f"to {info.file_size} bytes, a decompression bomb; juanji writes .npz "
+                    f"files uncompressed")
+            with archive.open(info) as f:
+                version = np.lib.format.read_magic(f)
+                if version == (1, 0):
+                    shape, _, dtype = np.lib.format.read_array_header_1_0(f)
+                elif version == (2, 0):
+                    shape, _, dtype = np.lib.format.read_array_header_2_0(f)
+                else:
+                    raise CheckpointError(f"{str(path)!r}: entry {info.filename!r} has .npy "
+                                          f"format version {version}; juanji writes 1.0")
+                claimed = math.prod(shape) * dtype.itemsize
+                held = info.file_size - f.tell()
+            if not dtype.hasobject and claimed != held:
+                raise CheckpointError(
+                    f"{str(path)!r}: entry {info.filename!r} claims shape {shape} of {dtype} "
+                    f"({claimed} bytes) but holds {held} bytes")
+
+
 def _read_npz(path: Path) -> dict[str, np.ndarray]:
     """Every entry of the file as an array; refuses pickles and corrupted archives."""
     if not path.exists():
@@ -269,11 +301,15 @@ def _read_npz(path: Path) -> dict[str, np.ndarray]:
     if path.is_dir():
         raise CheckpointError(f"checkpoint path {str(path)!r} is a directory, not a .npz file")
     try:
+        _check_entry_sizes(path)
         with np.load(path, allow_pickle=False) as npz:
             return {key: npz[key] for key in npz.files}
+    except CheckpointError:
+        raise
     except ValueError as e:  # numpy's "Object arrays cannot be loaded when allow_pickle=False"
         raise CheckpointError(f"{str(path)!r} is not a juanji checkpoint: {e}") from None
-    except (zipfile.BadZipFile, OSError, EOFError) as e:
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError,
+            RuntimeError) as e:  # damaged archives: bad zip, bad deflate, unknown compression
         raise CheckpointError(f"{str(path)!r} is not a juanji checkpoint (corrupted or not an "
                               f".npz file: {e})") from None
 
@@ -298,7 +334,40 @@ def _read_meta(path: Path, arrays: dict) -> dict:
     if meta["version"] != FORMAT_VERSION:
         raise CheckpointError(f"{str(path)!r}: checkpoint format version {meta['version']!r} is "
                               f"not supported (this juanji reads version {FORMAT_VERSION})")
+    _check_meta_types(path, meta)
     return meta
+
+
+def _is_count(v, minimum: int) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v >= minimum
+
+
+# metadata key -> (what it must be, the check); None is allowed for every optional key.
+_META_TYPES = {
+    "epoch": ("an int >= 0", lambda v: _is_count(v, 0)),
+    "input_shape": ("a list of ints >= 1",
+                    lambda v: isinstance(v, list) and v and all(_is_count(d, 1) for d in v)),
+    "architecture": ("a JSON object", lambda v: isinstance(v, dict)),
+    "class_names": ("a list of strings",
+                    lambda v: v is None or isinstance(v, list) and all(isinstance(c, str)
+                                                                       for c in v)),
+    "optimizer": ("null or an object with a string 'name' and a 'state' object",
+                  lambda v: v is None or isinstance(v, dict) and isinstance(v.get("name"), str)
+                  and isinstance(v.get("state"), dict)),
+    "scheduler": ("null or an object with a 'state' object",
+                  lambda v: v is None or isinstance(v, dict) and isinstance(v.get("state"),
+                                                                            dict)),
+    **{key: ("null or a JSON object", lambda v: v is None or isinstance(v, dict))
+       for key in ("normalizer", "rng_state", "model_rng", "extra")},
+}
+
+
+def _check_meta_types(path: Path, meta: dict) -> None:
+    """A tampered field says which one, instead of a TypeError deep inside the loader."""
+    for key, (want, ok) in _META_TYPES.items():
+        if key in meta and not ok(meta[key]):
+            raise CheckpointError(f"{str(path)!r}: metadata {key!r} must be {want}, "
+                                  f"got {json.dumps(meta[key])[:80]}")
 
 
 def _check_state_fits(model, state: dict, where: str) -> None:
