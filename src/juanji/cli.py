@@ -537,8 +537,12 @@ def _load_image(path: Path, shape: tuple[int, int, int], invert: bool):
         raise ValueError(f"the model takes {c}-channel images; predict handles 1 (grey) or 3 (RGB)")
     try:
         with Image.open(path) as img:
+            if img.width * img.height > Image.MAX_IMAGE_PIXELS:  # Pillow only warns up to 2x
+                raise ValueError(f"{img.width}x{img.height} pixels is more than the "
+                                 f"{Image.MAX_IMAGE_PIXELS} allowed (a decompression bomb?)")
             img = img.convert(mode).resize((w, h), Image.Resampling.BILINEAR)
-    except (UnidentifiedImageError, OSError) as e:
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError,
+            Image.DecompressionBombError) as e:  # how Pillow reports damaged files varies
         raise ValueError(f"cannot read image {str(path)!r}: {e}") from None
     x = np.asarray(img, dtype=np.uint8).reshape(h, w, c)  # (H, W, C)
     return 255 - x if invert else x
