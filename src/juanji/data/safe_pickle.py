@@ -37,6 +37,7 @@ import io
 import math
 import os
 import pickle
+import pickletools
 from pathlib import Path
 
 import numpy as np
@@ -150,6 +151,12 @@ def safe_load(path):
 
 def _load(f, source: str):
     try:
+        # Walk the opcodes first (pure Python, reading from memory): every length-prefixed
+        # argument must be present. The C unpickler allocates a claimed length (up to 2**64)
+        # *before* reading it, so a 10-byte file claiming 8 GiB would allocate 8 GiB.
+        for _ in pickletools.genops(f):
+            pass
+        f.seek(0)
         return RestrictedUnpickler(f, source=source).load()
     except UnsafePickleError as err:
         if not str(err).startswith(source):
