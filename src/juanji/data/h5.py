@@ -16,6 +16,7 @@ per-user data directory (see `juanji.data.cache`).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -65,16 +66,11 @@ def read_course_h5(path, part: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]
         raise
     except OSError as err:
         raise H5FormatError(f"{path}: not a readable HDF5 file ({err})") from None
-    with f:
-        missing = [k for k in keys if k not in f]
-        if missing:
-            raise H5FormatError(f"{path}: missing key(s) {missing}; a course {part} file holds "
-                                f"{list(keys)}, this one holds {sorted(f.keys())}")
-        arrays = {}
-        for k in keys:
-            if not isinstance(f[k], h5py.Dataset):
-                raise H5FormatError(f"{path}: {k!r} is a group, expected an array")
-            arrays[k] = f[k][()]
+    try:
+        with f:
+            arrays = _read_arrays(f, path, keys, part, h5py)
+    except (KeyError, RuntimeError, OSError, TypeError) as err:  # h5py on damaged internals
+        raise H5FormatError(f"{path}: damaged HDF5 file ({type(err).__name__}: {err})") from None
     x, y, classes = (np.asarray(arrays[k]) for k in keys)
     xk, yk = keys[0], keys[1]
     if x.dtype != np.uint8 or x.ndim != 4 or x.shape[-1] not in (1, 3):
@@ -88,6 +84,25 @@ def read_course_h5(path, part: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]
         raise H5FormatError(f"{path}: 'list_classes' must be a non-empty 1-D array, got "
                             f"shape {classes.shape}")
     return x, y.reshape(-1).astype(np.int64), classes
+
+
+def _read_arrays(f, path: Path, keys: tuple, part: str, h5py) -> dict:
+    """The three arrays of a course file, each checked to be an array of a plausible size."""
+    missing = [k for k in keys if k not in f]
+    if missing:
+        raise H5FormatError(f"{path}: missing key(s) {missing}; a course {part} file holds "
+                            f"{list(keys)}, this one holds {sorted(f.keys())}")
+    limit = max(64 << 20, 100 * os.path.getsize(path))  # a damaged header may claim terabytes
+    arrays = {}
+    for k in keys:
+        if not isinstance(f[k], h5py.Dataset):
+            raise H5FormatError(f"{path}: {k!r} is a group, expected an array")
+        nbytes = f[k].size * f[k].dtype.itemsize
+        if nbytes > limit:
+            raise H5FormatError(f"{path}: {k!r} claims shape {f[k].shape} ({nbytes} bytes), more "
+                                f"than this {os.path.getsize(path)}-byte file can hold")
+        arrays[k] = f[k][()]
+    return arrays
 
 
 def find_course_files(name: str, data_dir=None) -> dict[str, Path]:
