@@ -48,7 +48,8 @@ BEST, LAST = "best.npz", "last.npz"
 
 
 class TrainingDiverged(FloatingPointError):
-    """The loss became NaN or infinite; the message names the epoch and step."""
+    """The loss, a gradient or the weights became NaN or infinite; the message names the layer
+    (e.g. ``3.Conv2D.weight``), the epoch and the step."""
 
 
 @dataclass
@@ -253,7 +254,8 @@ def fit(model, train: Dataset, *, val: Dataset | None = None, epochs: int, batch
         the :class:`History` (``history`` extended, when given).
 
     Raises:
-        TrainingDiverged: the loss became NaN or infinite (the message names epoch and step).
+        TrainingDiverged: the loss, a gradient or the weights became NaN or infinite (the
+            message names the layer, epoch and step); the last good checkpoint is kept.
     """
     if not isinstance(train, Dataset):
         raise TypeError(f"`train` must be a juanji.data.Dataset, got {type(train).__name__}")
@@ -300,14 +302,22 @@ def fit(model, train: Dataset, *, val: Dataset | None = None, epochs: int, batch
         for step, (xb, yb) in enumerate(batches):
             logits = model.forward(xb)  # (B, K)
             loss, cache, pred = _loss_forward(logits, yb)
+            where = (f"at epoch {epoch + 1}, step {step + 1} of {len(batches)} "
+                     f"(global step {epoch * len(batches) + step + 1})")
             if not math.isfinite(loss):
                 if bar is not None:
                     bar.close()
                 raise TrainingDiverged(
-                    f"the training loss became {loss} at epoch {epoch + 1}, step {step + 1} of "
-                    f"{len(batches)} (global step {epoch * len(batches) + step + 1}); "
+                    f"the training loss became {loss} {where}; {_culprit(model, xb)}; "
                     f"try a smaller learning rate (lr={lr:g}) or gradient clipping")
-            model.backward(_loss_backward(cache))  # grads, (B, K) in
+            model.backward(_loss_backward(cache), input_grad=False)  # grads; (B, K) in
+            bad = _first_non_finite(model, "grad")
+            if bad is not None:  # checked before the step: the weights stay as they were
+                if bar is not None:
+                    bar.close()
+                raise TrainingDiverged(
+                    f"the gradient of {bad} became non-finite (NaN or inf) {where}; try a "
+                    f"smaller learning rate (lr={lr:g})")
             if clip_norm is not None:
                 clip_grad_norm(params, clip_norm)
             optimizer.step()
@@ -337,11 +347,43 @@ def fit(model, train: Dataset, *, val: Dataset | None = None, epochs: int, batch
                 and epoch + 1 - history.best_epoch >= early_stopping_patience):
             history.stopped_early = True
         if checkpoint_dir is not None:
+            bad = _first_non_finite(model, "data")
+            if bad is not None:  # never overwrite the last good checkpoint with broken weights
+                raise TrainingDiverged(
+                    f"the weights of {bad} became non-finite (NaN or inf) in the last step of "
+                    f"epoch {epoch + 1}; the checkpoints of epoch {epoch} are kept; try a "
+                    f"smaller learning rate (lr={lr:g})")
             if improved:
                 save(BEST, epoch + 1)
             save(LAST, epoch + 1)
         _say(_epoch_line(metrics, epochs, seen), progress)
     return history
+
+
+def _first_non_finite(model, attr: str) -> str | None:
+    """The first parameter whose ``attr`` ("grad" or "data") holds NaN or inf, named like
+    ``"3.Conv2D.weight"``; None when all are finite. One float64 sum per parameter (NaN and inf
+    survive a sum), the exact check only when a sum is not finite."""
+    for key, p in model.named_parameters():
+        a = getattr(p, attr)
+        if not np.isfinite(a.sum(dtype=np.float64)) and not np.isfinite(a).all():
+            index, name = key.split(".", 1)
+            return f"{index}.{type(model.layers[int(index)]).__name__}.{name}"
+    return None
+
+
+def _culprit(model, xb) -> str:
+    """Where a non-finite loss came from: a parameter, else the first layer whose output is not
+    finite (the batch is run again layer by layer; only after a divergence)."""
+    bad = _first_non_finite(model, "data")
+    if bad is not None:
+        return f"the weights of {bad} are non-finite"
+    x = xb
+    for i, layer in enumerate(model.layers):
+        x = layer.forward(x)
+        if not np.isfinite(x).all():
+            return f"layer {i}.{type(layer).__name__} is the first to output NaN or inf"
+    return "every layer's output is finite, the loss itself overflowed"
 
 
 def _epoch_line(m: EpochMetrics, epochs: int, n: int) -> str:
