@@ -260,7 +260,12 @@ def save_checkpoint(path, model, *, optimizer=None, scheduler=None, normalizer=N
 
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
-    atomic_write_bytes(path, buffer.getvalue())
+    try:
+        atomic_write_bytes(path, buffer.getvalue())
+    except OSError as e:  # a full disk says only "[Errno 28] No space left on device"
+        text = (f"could not write checkpoint {str(path)!r} ({e.strerror or e}); the previous "
+                f"checkpoint there, if any, is unchanged")
+        raise (OSError(e.errno, text) if e.errno is not None else OSError(text)) from e
     return path
 
 
