@@ -1,4 +1,4 @@
-"""Timing helpers shared by the benchmark scripts: interleaved repetitions, medians, one thread count."""
+"""Timing helpers shared by the benchmarks: interleaved repetitions, medians, one thread count."""
 
 from __future__ import annotations
 

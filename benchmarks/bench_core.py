@@ -1,4 +1,4 @@
-"""Speed of juanji's core ops against PyTorch CPU (float32, same threads) and against the reference.
+"""Speed of juanji's core ops vs PyTorch CPU (float32, same threads) and vs the reference.
 
     python benchmarks/bench_core.py              # print the table
     python benchmarks/bench_core.py --json out.json
@@ -112,7 +112,8 @@ def main(argv=None):
     threads = same_threads()
     rng = np.random.default_rng(0)
     results = [bench_conv(rng, args.repeats), bench_lenet(rng, args.repeats), bench_reference(rng)]
-    print(f"CPU: {cpu_name()}, threads: {threads}, numpy {np.__version__}, torch {torch.__version__}")
+    print(f"CPU: {cpu_name()}, threads: {threads}, numpy {np.__version__}, "
+          f"torch {torch.__version__}")
     for r in results:
         if "torch" in r:
             ratio = r["juanji"] / r["torch"]

@@ -5,8 +5,9 @@ column buffers kept under juanji's memory budget (issue 7 point 4).
     python benchmarks/bench_memory_budget.py --batches 64,256 --budget 67108864
 
 Each batch size runs in a fresh subprocess (``--run N``) that reports its peak RSS; the conv layers
-process the batch in chunks whenever their column matrix would exceed the budget (default: juanji's,
-256 MiB, or ``--budget`` bytes), so the peak grows with the activations, not with kh*kw times them.
+process the batch in chunks whenever their column matrix would exceed the budget (default:
+juanji's, 256 MiB, or ``--budget`` bytes), so the peak grows with the activations, not with
+kh*kw times them.
 """
 
 from __future__ import annotations

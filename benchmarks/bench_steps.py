@@ -1,4 +1,4 @@
-"""One training step (forward, loss, backward, Adam update) of a built-in model vs its PyTorch twin.
+"""One training step (forward, loss, backward, Adam update) of a built-in model vs its torch twin.
 
     python benchmarks/bench_steps.py                         # LeNet-5 and tinyvgg, issue 5's sizes
     python benchmarks/bench_steps.py --model lenet5 --batch 64 --shape 28,28,1 --repeats 30
@@ -31,7 +31,7 @@ def juanji_step(model, opt):
     def step(x, y):
         logits = model.forward(x)  # (B, K)
         loss, cache = softmax_cross_entropy_forward(logits, y)
-        model.backward(softmax_cross_entropy_backward(1.0, cache))
+        model.backward(softmax_cross_entropy_backward(1.0, cache), input_grad=False)  # as fit()
         opt.step()
         return loss
     return step

@@ -1,6 +1,6 @@
 """Run every benchmark and write the table to BENCHMARKS.md.
 
-    python benchmarks/run_all.py                    # full run (several minutes), writes BENCHMARKS.md
+    python benchmarks/run_all.py                    # full run (minutes), writes BENCHMARKS.md
     python benchmarks/run_all.py --quick            # fewer repetitions, a shorter epoch
     python benchmarks/run_all.py --out /tmp/B.md    # write elsewhere
 

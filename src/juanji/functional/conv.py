@@ -130,12 +130,13 @@ def conv2d_forward(x, w, b=None, *, stride=1, padding=0, dilation=1,
     return y, cache
 
 
-def conv2d_backward(dy, cache: Conv2dCache):
+def conv2d_backward(dy, cache: Conv2dCache, *, need_dx: bool = True):
     """Gradients of :func:`conv2d_forward`.
 
     Args:
         dy: upstream gradient (N, Ho, Wo, C_out).
         cache: from :func:`conv2d_forward`.
+        need_dx: False skips dx (returned as None), e.g. for a model's first layer.
 
     Returns:
         ``(dx, dw, db)``: (N, H, W, C_in), (kh, kw, C_in // groups, C_out), and db in b's shape
@@ -155,10 +156,13 @@ def conv2d_backward(dy, cache: Conv2dCache):
     dy2 = dy.reshape(n * ho * wo, c_out)  # (N*Ho*Wo, C_out)
 
     db = None if cache.b_shape is None else dy2.sum(axis=0).reshape(cache.b_shape)  # b's shape
-    dxp = np.zeros(cache.padded_shape, dtype=w.dtype)  # (N, Hp, Wp, C_in)
+    if not isinstance(need_dx, (bool, np.bool_)):
+        raise TypeError(f"`need_dx` must be True or False, got {need_dx!r}")
+    dxp = np.zeros(cache.padded_shape, dtype=w.dtype) if need_dx else None  # (N, Hp, Wp, C_in)
     if cache.cols is not None:  # the whole batch at once
         dw = _cols_t_times_dy(cache.cols, dy2, w.shape, cache.groups)  # (kh, kw, C_in/G, C_out)
-        _add_dx(dxp, dy, w, cache.stride, cache.dilation, cache.groups)
+        if need_dx:
+            _add_dx(dxp, dy, w, cache.stride, cache.dilation, cache.groups)
     else:  # chunked: rebuild each chunk's columns from the padded input
         geo = ((kh, kw), cache.stride, cache.dilation, (ho, wo))
         dw = np.zeros(w.shape, dtype=w.dtype)  # (kh, kw, C_in/G, C_out)
@@ -166,7 +170,10 @@ def conv2d_backward(dy, cache: Conv2dCache):
             e = min(s + cache.chunk, n)
             cols = _im2col(cache.xp[s:e], *geo)  # (chunk*Ho*Wo, kh*kw*C_in)
             dw += _cols_t_times_dy(cols, dy2[s * ho * wo:e * ho * wo], w.shape, cache.groups)
-            _add_dx(dxp[s:e], dy[s:e], w, cache.stride, cache.dilation, cache.groups)
+            if need_dx:
+                _add_dx(dxp[s:e], dy[s:e], w, cache.stride, cache.dilation, cache.groups)
+    if not need_dx:
+        return None, dw, db
     dx = unpad_nhwc(dxp, cache.padding, cache.in_hw)  # (N, H, W, C_in)
     return dx, dw, db
 

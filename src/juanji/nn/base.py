@@ -125,6 +125,11 @@ class Layer:
     def backward(self, dy: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
+    def backward_params_only(self, dy: np.ndarray) -> None:
+        """Write the parameters' gradients without returning dx (for the first layer of a model,
+        whose input nobody trains). Layers that can skip the dx work override this."""
+        self.backward(dy)
+
     def _need_cache(self):
         if self._cache is None:
             raise RuntimeError(f"{type(self).__name__}.backward called before forward")

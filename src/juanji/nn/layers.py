@@ -82,7 +82,13 @@ class Conv2D(Layer):
         return y
 
     def backward(self, dy):
-        dx, dw, db = conv2d_backward(dy, self._need_cache())
+        return self._backward(dy, need_dx=True)
+
+    def backward_params_only(self, dy):
+        self._backward(dy, need_dx=False)  # dw, db only: a model's first conv skips dx
+
+    def _backward(self, dy, need_dx):
+        dx, dw, db = conv2d_backward(dy, self._need_cache(), need_dx=need_dx)
         self.params["weight"].grad[...] = dw
         if self.use_bias:
             self.params["bias"].grad[...] = db

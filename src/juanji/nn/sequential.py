@@ -94,11 +94,19 @@ class Sequential:
 
     __call__ = forward
 
-    def backward(self, dy: np.ndarray) -> np.ndarray:
-        """d(loss)/d(output) -> d(loss)/d(input); overwrites every layer's ``Parameter.grad``."""
-        for layer in reversed(self.layers):
+    def backward(self, dy: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
+        """d(loss)/d(output) -> d(loss)/d(input); overwrites every layer's ``Parameter.grad``.
+
+        ``input_grad=False`` (training) skips d(loss)/d(input), which nobody trains, and returns
+        None: the first layer then computes its parameters' gradients only (a first conv saves
+        its whole dx scatter, as PyTorch does for an input that does not require grad).
+        """
+        for layer in reversed(self.layers[1:]):
             dy = layer.backward(dy)
-        return dy
+        if input_grad:
+            return self.layers[0].backward(dy)
+        self.layers[0].backward_params_only(dy)
+        return None
 
     def predict(self, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
         """Class probabilities in eval mode, ``batch_size`` examples at a time.
