@@ -170,14 +170,18 @@ def max_pool2d_forward(x: np.ndarray, kernel_size, *, stride=None, padding=0,
     x, geo = _forward_args(x, kernel_size, stride, padding, ceil_mode)
     views = _offset_views(x, geo, -np.inf)
     k_total = len(views)
-    arg = np.zeros(geo.out_shape, dtype=np.min_scalar_type(k_total - 1))  # (N, Ho, Wo, C)
+    arg_dtype = np.min_scalar_type(k_total - 1)
     best = views[0] if k_total > 1 else views[0].copy()  # copied by the first np.maximum below
+    arg = np.zeros(geo.out_shape, dtype=arg_dtype) if k_total == 1 else None  # (N, Ho, Wo, C)
     for k in range(1, k_total):
         v = views[k]
         gt = v > best  # strictly greater: on a tie the earlier (first) cell keeps the win
         best = np.maximum(best, v, out=None if k == 1 else best)  # np.maximum propagates NaN
-        # arg = where(gt, k, arg), written branch-free: ~30x faster than np.where on random masks
-        arg += gt * (arg.dtype.type(k) - arg)
+        if k == 1:  # offsets so far are 0 or 1: the comparison is the argmax
+            arg = gt.astype(arg_dtype)  # (N, Ho, Wo, C)
+        else:
+            # arg = where(gt, k, arg), branch-free: ~30x faster than np.where on random masks
+            arg += gt * (arg.dtype.type(k) - arg)
     y = best  # (N, Ho, Wo, C)
     nan_out = np.isnan(y)
     if nan_out.any():  # PyTorch: a NaN wins, and a later NaN replaces an earlier one
