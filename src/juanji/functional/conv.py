@@ -190,10 +190,20 @@ def _im2col(xp: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair,
     """The column matrix of a padded input: one window per row, (N*Ho*Wo, kh*kw*C_in).
 
     The one copy of the forward; a free view for 1x1 kernels with stride 1 and no padding.
+    With one input channel the matrix is built tap-major, (kh*kw, M) then transposed (a view,
+    which BLAS reads as it is): each kernel offset is one copy of Wo-long rows, where the window
+    view's copy moves single floats (LeNet-5's first conv: 0.5 ms instead of 1.7 ms).
     """
     n, c = xp.shape[0], xp.shape[3]
+    (ho, wo), (kh, kw) = out_hw, kernel
     win = window_view(xp, kernel, stride, dilation, out_hw)  # (N, Ho, Wo, kh, kw, C_in), a view
-    return win.reshape(n * out_hw[0] * out_hw[1], kernel[0] * kernel[1] * c)  # (N*Ho*Wo, kh*kw*C)
+    if c == 1 and kh * kw > 1:
+        cols_t = np.empty((kh, kw, n, ho, wo), dtype=xp.dtype)  # (kh, kw, N, Ho, Wo)
+        for a in range(kh):
+            for b in range(kw):
+                cols_t[a, b] = win[:, :, :, a, b, 0]  # (N, Ho, Wo)
+        return cols_t.reshape(kh * kw, n * ho * wo).T  # (N*Ho*Wo, kh*kw), Fortran-ordered view
+    return win.reshape(n * ho * wo, kh * kw * c)  # (N*Ho*Wo, kh*kw*C_in)
 
 
 def _is_depthwise(w_shape: tuple, groups: int) -> bool:
@@ -203,6 +213,8 @@ def _is_depthwise(w_shape: tuple, groups: int) -> bool:
 
 def _group_cols(cols: np.ndarray, g: int, groups: int, taps: int) -> np.ndarray:
     """The columns of group g, (M, kh*kw*C_in) -> (M, kh*kw*C_in/G); a view when groups == 1."""
+    if groups == 1:
+        return cols  # as it is: reshaping a tap-major (Fortran-ordered) cols would copy it
     m, per_group = cols.shape[0], cols.shape[1] // (taps * groups)  # sizes, not -1: M may be 0
     blocks = cols.reshape(m, taps, groups, per_group)  # (M, kh*kw, G, C_in/G)
     return blocks[:, :, g, :].reshape(m, taps * per_group)  # (M, kh*kw*C_in/G)
