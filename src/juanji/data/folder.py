@@ -61,8 +61,12 @@ def read_image(path, image_size=DEFAULT_IMAGE_SIZE, mode: str = "rgb") -> np.nda
     pil_mode, c = _mode(mode)
     try:
         with Image.open(path) as img:
+            if img.width * img.height > Image.MAX_IMAGE_PIXELS:  # Pillow only warns up to 2x
+                raise ValueError(f"{img.width}x{img.height} pixels is more than the "
+                                 f"{Image.MAX_IMAGE_PIXELS} allowed (a decompression bomb?)")
             img = img.convert(pil_mode).resize((w, h), Image.Resampling.BILINEAR)
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as err:
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError,
+            Image.DecompressionBombError) as err:
         # Pillow signals damaged files with any of these, depending on the format.
         raise ValueError(f"cannot read image {str(path)!r}: {err}") from None
     return np.asarray(img, dtype=np.uint8).reshape(h, w, c)  # (H, W, C)
