@@ -48,7 +48,7 @@ def budget(size: int, name: str = "") -> int:
     (89 MP), so an image costs at most ~4 bytes per allowed pixel, a constant, whatever the
     header claims.
     """
-    if name == "image":
+    if name in ("image", "folder-image"):
         from PIL import Image
         return FLOOR + 4 * Image.MAX_IMAGE_PIXELS
     return FLOOR + RATIO * size
@@ -113,6 +113,13 @@ def read_image(path):
     return _load_image(path, (32, 32, 3), True)
 
 
+def read_folder_image(path):
+    """The image reader of ``load_image_folder`` (training on a folder of PNG/JPG files)."""
+    from juanji.data.folder import read_image
+    read_image(path, (8, 8), "grey")
+    return read_image(path, (16, 16), "rgb")
+
+
 def read_cifar_binary(path):
     from juanji.data.cifar import read_cifar_binary as reader
     if path.stat().st_size % 3073 == 0:
@@ -139,6 +146,7 @@ TARGETS = {
     "idx": (read_idx, "", (ValueError, OSError)),
     "checkpoint": (read_checkpoint, ".npz", (ValueError, OSError)),
     "image": (read_image, ".png", (ValueError, OSError)),
+    "folder-image": (read_folder_image, ".png", (ValueError, OSError)),
     "cifar-binary": (read_cifar_binary, ".bin", (ValueError, OSError)),
     "cifar-pickle": (read_cifar_pickle, "", None),  # None: pickle_allowed()
     "hdf5": (read_h5, ".h5", (ValueError, OSError)),
@@ -223,6 +231,7 @@ SEEDS = {
     "checkpoint": lambda: [checkpoint_bytes()],
     "image": lambda: [image_bytes("PNG"), image_bytes("JPEG"), image_bytes("GIF", "L"),
                       image_bytes("BMP"), image_bytes("PNG", "L")],
+    "folder-image": lambda: [image_bytes("PNG"), image_bytes("JPEG"), image_bytes("GIF", "L")],
     "cifar-binary": lambda: [cifar_binary_bytes(), cifar_binary_bytes(1, 2)],
     "cifar-pickle": lambda: [cifar_pickle_bytes(2), cifar_pickle_bytes(5)],
     "hdf5": lambda: [h5_bytes()],

@@ -29,6 +29,7 @@ MAGIC = {
     "idx": [b"\x00\x00\x08\x01", b"\x00\x00\x08\x03", b"\x00\x00\x0d\x02", b"\x1f\x8b\x08\x00"],
     "checkpoint": [b"PK\x03\x04", b"\x93NUMPY"],
     "image": [b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF89a", b"BM"],
+    "folder-image": [b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF89a"],
     "cifar-binary": [b""],
     "cifar-pickle": [b"\x80\x02}q\x00", b"\x80\x05\x95"],
     "hdf5": [b"\x89HDF\r\n\x1a\n"],
@@ -210,10 +211,11 @@ def png_claiming(width: int, height: int, mode: int = 0) -> bytes:
 
 @pytest.mark.parametrize("width, height", [(100_000, 100_000), (30_000, 10_000), (12_000, 9_000),
                                            (2**31 - 1, 1)])
-def test_image_pixel_bombs_are_refused_with_bounded_memory(width, height):
-    out = ft.run_target("image", png_claiming(width, height))
+@pytest.mark.parametrize("target", ["image", "folder-image"])
+def test_image_pixel_bombs_are_refused_with_bounded_memory(target, width, height):
+    out = ft.run_target(target, png_claiming(width, height))
     assert out.error is not None
-    count("fuzz image: bombs and huge claims")
+    count(f"fuzz {target}: bombs and huge claims")
 
 
 def test_png_zlib_bomb_stays_bounded():
