@@ -3,6 +3,7 @@ column buffers kept under juanji's memory budget (issue 7 point 4).
 
     python benchmarks/bench_memory_budget.py
     python benchmarks/bench_memory_budget.py --batches 64,256 --budget 67108864
+    python benchmarks/bench_memory_budget.py --batches 64,256 --without   # also unchunked
 
 Each batch size runs in a fresh subprocess (``--run N``) that reports its peak RSS; the conv layers
 process the batch in chunks whenever their column matrix would exceed the budget (default:
@@ -45,6 +46,8 @@ def main(argv=None):
     parser.add_argument("--batches", type=lambda t: [int(v) for v in t.split(",")],
                         default=[64, 128, 256, 512, 1024])
     parser.add_argument("--budget", type=int, help="bytes (default: juanji's budget)")
+    parser.add_argument("--without", action="store_true",
+                        help="also run each batch up to 512 with a budget of 1 TiB (no chunking)")
     parser.add_argument("--run", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--json", help="also write the results to this JSON file")
     args = parser.parse_args(argv)
@@ -53,9 +56,11 @@ def main(argv=None):
         return None
     from _common import report
     rows = []
-    for batch in args.batches:
+    budgets = [args.budget] + ([2**40] if args.without else [])
+    for batch, budget in [(b, bud) for b in args.batches for bud in budgets
+                          if bud != 2**40 or b <= 512]:  # unchunked 1024 would need ~10 GB
         cmd = [sys.executable, str(Path(__file__).resolve()), "--run", str(batch)]
-        cmd += ["--budget", str(args.budget)] if args.budget else []
+        cmd += ["--budget", str(budget)] if budget else []
         r = json.loads(subprocess.run(cmd, check=True, capture_output=True,
                                       text=True).stdout.strip().splitlines()[-1])
         rows.append({"workload": f"tinyvgg fwd+bwd 64x64x3, batch {batch}: peak RSS (budget "

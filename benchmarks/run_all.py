@@ -3,6 +3,7 @@
     python benchmarks/run_all.py                    # full run (minutes), writes BENCHMARKS.md
     python benchmarks/run_all.py --quick            # fewer repetitions, a shorter epoch
     python benchmarks/run_all.py --out /tmp/B.md    # write elsewhere
+    python benchmarks/run_all.py --one-thread       # also steps, conv and pool at 1 thread each
 
 Each script runs as its own subprocess with ``--json``; this collects their rows, adds the machine
 (CPU, thread count, NumPy/PyTorch versions, date, load average before and after) and the command
@@ -29,14 +30,20 @@ def commands(quick: bool) -> list[list[str]]:
             ["bench_epoch.py"] + (["--limit", "10000"] if quick else ["--rounds", "2"]),
             ["bench_reference.py"],
             ["bench_scaling.py", "--repeats", "3" if quick else "7"],
-            ["bench_memory_budget.py"] + (["--batches", "64,256"] if quick else [])]
+            ["bench_memory_budget.py"] + (["--batches", "64,256"] if quick else
+                                           ["--batches", "64,128,256,512,1024", "--without"])]
 
 
-def run(cmd: list[str], tmp: Path) -> tuple[list[dict], str]:
+ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def run(cmd: list[str], tmp: Path, env: dict | None = None) -> tuple[list[dict], str]:
     out = tmp / (cmd[0] + ".json")
     full = [sys.executable, str(HERE / cmd[0]), *cmd[1:], "--json", str(out)]
-    print("$ python benchmarks/" + " ".join(cmd), flush=True)
-    proc = subprocess.run(full, cwd=HERE, capture_output=True, text=True)
+    prefix = "".join(f"{k}={v} " for k, v in (env or {}).items())
+    print(f"$ {prefix}python benchmarks/" + " ".join(cmd), flush=True)
+    proc = subprocess.run(full, cwd=HERE, capture_output=True, text=True,
+                          env={**os.environ, **(env or {})})
     print(proc.stdout, end="", flush=True)
     if proc.returncode:
         print(proc.stderr, file=sys.stderr)
@@ -83,6 +90,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--one-thread", action="store_true",
+                        help="also run steps, conv and pool with every library on one thread")
     parser.add_argument("--out", type=Path, default=HERE.parent / "BENCHMARKS.md")
     args = parser.parse_args(argv)
     load_before = os.getloadavg()
@@ -92,13 +101,19 @@ def main(argv=None):
         for cmd in commands(args.quick):
             rows, _ = run(cmd, Path(tmp))
             sections.append((cmd, rows))
+        if args.one_thread:
+            r = ["--repeats", "7" if args.quick else "21"]
+            for cmd in (["bench_steps.py", *r], ["bench_conv.py", *r], ["bench_pool.py", *r]):
+                rows, _ = run(cmd, Path(tmp), ONE_THREAD)
+                sections.append((["OPENBLAS_NUM_THREADS=1"] + cmd, rows))
         profiles = []
         for model, shape, batch in (("lenet5", "28,28,1", "64"), ("tinyvgg", "64,64,3", "32")):
             cmd = [sys.executable, str(HERE / "profile_layers.py"), "--model", model, "--shape",
                    shape, "--batch", batch]
-            profiles.append(("python benchmarks/profile_layers.py " + " ".join(cmd[2:]),
+            profiles.append(("OPENBLAS_NUM_THREADS=1 python benchmarks/profile_layers.py "
+                             + " ".join(cmd[2:]),
                              subprocess.run(cmd, cwd=HERE, capture_output=True, text=True,
-                                            check=True).stdout))
+                                            check=True, env={**os.environ, **ONE_THREAD}).stdout))
     load_after = os.getloadavg()
 
     md = ["# Benchmarks", "",
@@ -110,10 +125,14 @@ def main(argv=None):
           f"- Python {info['python']}, NumPy {info['numpy']}, PyTorch {info['torch']}",
           f"- Date: {info['date']}",
           f"- Load average (1, 5, 15 min) before: {', '.join(f'{v:.2f}' for v in load_before)};"
-          f" after: {', '.join(f'{v:.2f}' for v in load_after)}"
+          f" after: {', '.join(f'{v:.2f}' for v in load_after)} on {info['cores']} cores"
           " (other jobs share the machine; ratios from a loaded machine are noisy)", ""]
     for cmd, rows in sections:
-        md += [f"## `python benchmarks/{' '.join(cmd)}`", "", table(rows), ""]
+        if cmd[0].startswith("OPENBLAS"):
+            md += [f"## `{cmd[0]} python benchmarks/{' '.join(cmd[1:])}` (one thread each: "
+                   "juanji's BLAS and PyTorch)", "", table(rows), ""]
+        else:
+            md += [f"## `python benchmarks/{' '.join(cmd)}`", "", table(rows), ""]
     md += ["## Per-layer profiles (after)", ""]
     for cmd, text in profiles:
         md += [f"`{cmd}`", "", text.strip(), ""]
