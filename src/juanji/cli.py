@@ -525,6 +525,8 @@ def cmd_evaluate(args) -> int:
 
 def _load_image(path: Path, shape: tuple[int, int, int], invert: bool):
     """PNG/JPG -> uint8 (H, W, C) in the model's channels and size."""
+    import io
+
     import numpy as np
     from PIL import Image, UnidentifiedImageError
 
@@ -536,7 +538,9 @@ def _load_image(path: Path, shape: tuple[int, int, int], invert: bool):
     else:
         raise ValueError(f"the model takes {c}-channel images; predict handles 1 (grey) or 3 (RGB)")
     try:
-        with Image.open(path) as img:
+        # From memory: Pillow reads a PNG chunk's claimed length (up to 2 GiB) from a file
+        # with one read(n), which allocates n bytes; a 54-byte file claimed 784 MiB.
+        with Image.open(io.BytesIO(Path(path).read_bytes())) as img:
             if img.width * img.height > Image.MAX_IMAGE_PIXELS:  # Pillow only warns up to 2x
                 raise ValueError(f"{img.width}x{img.height} pixels is more than the "
                                  f"{Image.MAX_IMAGE_PIXELS} allowed (a decompression bomb?)")
