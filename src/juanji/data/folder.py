@@ -55,12 +55,16 @@ def list_image_folder(root) -> tuple[tuple[str, ...], list[tuple[Path, int]]]:
 
 def read_image(path, image_size=DEFAULT_IMAGE_SIZE, mode: str = "rgb") -> np.ndarray:
     """One image file -> uint8 ``(H, W, C)``, C = 3 for ``"rgb"``, 1 for ``"grey"``."""
+    import io
+
     from PIL import Image, UnidentifiedImageError
 
     h, w = _size(image_size)
     pil_mode, c = _mode(mode)
     try:
-        with Image.open(path) as img:
+        # From memory: Pillow reads a PNG chunk's claimed length (up to 2 GiB) from a file
+        # with one read(n), which allocates n bytes; a 54-byte file claimed 784 MiB.
+        with Image.open(io.BytesIO(Path(path).read_bytes())) as img:
             if img.width * img.height > Image.MAX_IMAGE_PIXELS:  # Pillow only warns up to 2x
                 raise ValueError(f"{img.width}x{img.height} pixels is more than the "
                                  f"{Image.MAX_IMAGE_PIXELS} allowed (a decompression bomb?)")
