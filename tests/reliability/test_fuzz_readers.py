@@ -218,6 +218,17 @@ def test_image_pixel_bombs_are_refused_with_bounded_memory(target, width, height
     count(f"fuzz {target}: bombs and huge claims")
 
 
+@pytest.mark.parametrize("target", ["image", "folder-image"])
+def test_png_chunk_claiming_784_mib_stays_bounded(target):
+    """Found by atheris: a 5x4 PNG whose IDAT length reads 0x31000004 made Pillow's read(n) on
+    the file allocate 784 MiB. The loaders now read the file's bytes first."""
+    data = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000050000000408020000"
+                         "00c95162173100000449444154789c63640049454e44e5426082")
+    out = ft.run_target(target, data)
+    assert out.error is not None and out.peak < 32 << 20
+    count(f"fuzz {target}: bombs and huge claims")
+
+
 def test_png_zlib_bomb_stays_bounded():
     """A 4000x4000 PNG (16 MP, under Pillow's pixel limit) whose IDAT is a zlib bomb."""
     def chunk(kind, body):
