@@ -154,8 +154,13 @@ def _load(f, source: str):
         # Walk the opcodes first (pure Python, reading from memory): every length-prefixed
         # argument must be present. The C unpickler allocates a claimed length (up to 2**64)
         # *before* reading it, so a 10-byte file claiming 8 GiB would allocate 8 GiB.
-        for _ in pickletools.genops(f):
-            pass
+        size = len(f.getbuffer())
+        for op, arg, _ in pickletools.genops(f):
+            # The C unpickler's memo is an array indexed by PUT's argument: LONG_BINPUT 680825748
+            # in a 6 KB file allocated 5 GB. A real pickle numbers its memo 0, 1, 2, ...
+            if op.name in ("PUT", "BINPUT", "LONG_BINPUT") and int(arg) > size:
+                raise pickle.UnpicklingError(f"memo index {arg} of {op.name} exceeds the "
+                                             f"{size}-byte pickle")
         f.seek(0)
         return RestrictedUnpickler(f, source=source).load()
     except UnsafePickleError as err:
