@@ -269,3 +269,12 @@ def test_cifar_pickle_claiming_huge_bytes_stays_bounded(opcode, claim):
     out = ft.run_target("cifar-pickle", data)
     assert out.error is not None and out.peak < 16 << 20
     count("fuzz cifar-pickle: bombs and huge claims")
+
+
+def test_cifar_pickle_with_a_huge_memo_index_is_refused_before_allocating():
+    """Found by atheris (libFuzzer's RSS limit; the C unpickler's memo array is not traced): a
+    6 KB pickle with LONG_BINPUT 680825748 grew the memo to 5 GB."""
+    data = b"\x80\x02}r" + struct.pack("<I", 680_825_748) + b"."
+    out = ft.run_target("cifar-pickle", data)
+    assert "memo index 680825748" in str(out.error)
+    count("fuzz cifar-pickle: bombs and huge claims")
