@@ -37,6 +37,10 @@ class _Pool2D(Layer):
     def output_shape(self, input_shape):
         h, w, c = image_shape(input_shape, type(self).__name__)
         pad_h, pad_w = resolve_padding(self.padding, (h, w), self.kernel_size, self.stride, (1, 1))
+        for (lo, hi), k in zip((pad_h, pad_w), self.kernel_size):
+            if max(lo, hi) > k // 2:  # the op refuses it; say so at build, not at the first batch
+                raise ValueError(f"`padding` {self.padding!r} must be at most half of "
+                                 f"`kernel_size` {self.kernel_size} on every side, as in PyTorch")
         ho = output_size(h, self.kernel_size[0], stride=self.stride[0], padding=pad_h,
                          ceil_mode=self.ceil_mode)
         wo = output_size(w, self.kernel_size[1], stride=self.stride[1], padding=pad_w,
