@@ -268,6 +268,10 @@ def torch_pool(cfg, x, dy):
             raise ValueError("pad should be at most half of effective kernel size")
         if cfg["ceil_mode"] or (cfg["kind"] == "avg" and not cfg["count_include_pad"]):
             return "no torch equivalent"
+        if cfg["kind"] == "max" and np.isneginf(x).any():
+            # a window of -inf ties with the F.pad cells, which torch sees as input and may pick;
+            # with real padding (juanji, and torch's own) the first real cell takes the gradient
+            return "no torch equivalent"
         fill = -math.inf if cfg["kind"] == "max" else 0.0
         xp = F.pad(xt, (le, r, t, bo), value=fill)
         pool = F.max_pool2d if cfg["kind"] == "max" else F.avg_pool2d
@@ -285,11 +289,11 @@ def pool_out_shape(cfg):
     out = []
     for n, k, s, (lo, hi) in zip((cfg["h"], cfg["w"]), kernel, stride, pads):
         room = n + lo + hi - k
-        if room < 0:
-            return None
         o = (-(-room // s) if cfg["ceil_mode"] else room // s) + 1
         if cfg["ceil_mode"] and (o - 1) * s >= n + lo:
             o -= 1
+        if room < 0 and (not cfg["ceil_mode"] or o < 1):  # ceil mode: a window may hang over
+            return None
         out.append(o)
     return (cfg["n"], *out, cfg["c"])
 
