@@ -3,7 +3,7 @@
     python benchmarks/run_all.py                    # full run (minutes), writes BENCHMARKS.md
     python benchmarks/run_all.py --quick            # fewer repetitions, a shorter epoch
     python benchmarks/run_all.py --out /tmp/B.md    # write elsewhere
-    python benchmarks/run_all.py --one-thread       # also steps, conv and pool at 1 thread each
+    python benchmarks/run_all.py --one-thread       # also steps, conv, pool, epoch on 1 thread
 
 Each script runs as its own subprocess with ``--json``; this collects their rows, adds the machine
 (CPU, thread count, NumPy/PyTorch versions, date, load average before and after) and the command
@@ -91,7 +91,8 @@ def main(argv=None):
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--one-thread", action="store_true",
-                        help="also run steps, conv and pool with every library on one thread")
+                        help="also run steps, conv, pool and the epoch with every library on "
+                             "one thread")
     parser.add_argument("--out", type=Path, default=HERE.parent / "BENCHMARKS.md")
     args = parser.parse_args(argv)
     load_before = os.getloadavg()
@@ -103,7 +104,9 @@ def main(argv=None):
             sections.append((cmd, rows))
         if args.one_thread:
             r = ["--repeats", "7" if args.quick else "21"]
-            for cmd in (["bench_steps.py", *r], ["bench_conv.py", *r], ["bench_pool.py", *r]):
+            epoch = ["bench_epoch.py"] + (["--limit", "10000"] if args.quick else [])
+            for cmd in (["bench_steps.py", *r], ["bench_conv.py", *r], ["bench_pool.py", *r],
+                        epoch):
                 rows, _ = run(cmd, Path(tmp), ONE_THREAD)
                 sections.append((["OPENBLAS_NUM_THREADS=1"] + cmd, rows))
         profiles = []
