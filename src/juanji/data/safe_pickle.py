@@ -168,7 +168,9 @@ def _load(f, source: str):
             raise UnsafePickleError(f"{source}: {err}") from None
         raise
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError, KeyError,
-            AttributeError, OverflowError, MemoryError) as err:
+            AttributeError, OverflowError, MemoryError, RuntimeError, SystemError) as err:
+        # (RuntimeError/SystemError: NumPy's ndarray.__setstate__ on some damaged states says
+        # "Internal error, get_clear_loop not set" and returns without an exception; atheris)
         # Whatever a damaged stream makes the (restricted) machine trip over.
         raise ValueError(f"{source}: not a readable pickle (truncated, damaged or another "
                          f"format): {type(err).__name__}: {err}") from None
