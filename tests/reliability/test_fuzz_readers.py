@@ -16,6 +16,7 @@ import pickle
 import struct
 import zipfile
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -278,3 +279,12 @@ def test_cifar_pickle_with_a_huge_memo_index_is_refused_before_allocating():
     out = ft.run_target("cifar-pickle", data)
     assert "memo index 680825748" in str(out.error)
     count("fuzz cifar-pickle: bombs and huge claims")
+
+
+def test_cifar_pickle_hitting_a_numpy_internal_error_is_a_clear_error():
+    """Found by atheris: a mutated batch whose ndarray state makes NumPy's __setstate__ raise
+    RuntimeError ("get_clear_loop not set") and then SystemError."""
+    data = (Path(__file__).parent / "findings" / "cifar-pickle-e99f99c708f94f5d.bin").read_bytes()
+    out = ft.run_target("cifar-pickle", data)
+    assert "not a readable pickle" in str(out.error)
+    count("fuzz cifar-pickle: inputs")
