@@ -11,7 +11,7 @@ code executed) are ``tests/reliability/fuzz_targets.py``, the same the CI suite 
 Engines: ``atheris`` (coverage-guided libFuzzer, ``pip install atheris``; the default when it
 imports) or ``hypothesis`` (arbitrary bytes and mutations of valid files). A child that dies
 (an interpreter crash: segfault, abort) is reported with its signal; a failing input is saved in
-``fuzz/findings/``. Prints one line per target and exits 1 if anything was found.
+``test-artifacts/fuzz/findings/`` (libFuzzer's crash-/oom-/timeout- files too). Prints one line per target and exits 1 if anything was found.
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # tests.reliability.fuzz_targets
-FINDINGS = ROOT / "fuzz" / "findings"
+ARTIFACTS = ROOT / "test-artifacts" / "fuzz"  # git-ignored: corpus, findings, stats
+FINDINGS = ARTIFACTS / "findings"
 
 
 def _save_finding(target: str, data: bytes, error: BaseException) -> Path:
@@ -62,12 +63,13 @@ def child(target: str, seconds: float, engine: str, stats: Path) -> int:
                 import juanji.checkpoint  # noqa: F401
                 import juanji.cli  # noqa: F401
                 import juanji.data  # noqa: F401
-            corpus = ROOT / "fuzz" / "corpus" / target
+            corpus = ARTIFACTS / "corpus" / target
             corpus.mkdir(parents=True, exist_ok=True)
             for i, seed in enumerate(ft.SEEDS[target]()):
                 (corpus / f"seed-{i}").write_bytes(seed)
             atheris.Setup([sys.argv[0], f"-max_total_time={max(1, int(seconds))}",
-                           "-rss_limit_mb=4096", "-timeout=30", str(corpus)], one)
+                           "-rss_limit_mb=4096", "-timeout=30", f"-artifact_prefix={FINDINGS}/",
+                           str(corpus)], one)
             atheris.Fuzz()  # exits the process when the time is up
         elif engine == "hypothesis":
             from hypothesis import HealthCheck, given, settings
@@ -123,7 +125,8 @@ def main(argv=None) -> int:
     found = False
     summary = {}
     for target in targets:
-        stats = FINDINGS.parent / f".stats-{target}.json"
+        FINDINGS.mkdir(parents=True, exist_ok=True)
+        stats = ARTIFACTS / f"stats-{target}.json"
         stats.unlink(missing_ok=True)
         proc = subprocess.run([sys.executable, __file__, "--child", target, "--seconds",
                                str(seconds), "--engine", engine, "--stats", str(stats)],
@@ -132,7 +135,7 @@ def main(argv=None) -> int:
         if proc.returncode < 0:
             verdict = f"INTERPRETER CRASH (signal {-proc.returncode})"
         elif proc.returncode != 0:
-            verdict = "FINDING (see fuzz/findings/)"
+            verdict = f"FINDING (see {FINDINGS.relative_to(ROOT)}/)"
         else:
             verdict = "ok"
         found |= verdict != "ok"
@@ -140,7 +143,7 @@ def main(argv=None) -> int:
         print(f"{target:13s} {engine:10s} {inputs:9d} inputs  {verdict}", flush=True)
         if verdict != "ok":
             print(proc.stdout[-2000:], proc.stderr[-2000:], sep="\n")
-    (FINDINGS.parent / "last-run.json").write_text(json.dumps(
+    (ARTIFACTS / "last-run.json").write_text(json.dumps(
         {"engine": engine, "minutes": args.minutes, "targets": summary}, indent=2) + "\n")
     return 1 if found else 0
 
