@@ -11,7 +11,8 @@ code executed) are ``tests/reliability/fuzz_targets.py``, the same the CI suite 
 Engines: ``atheris`` (coverage-guided libFuzzer, ``pip install atheris``; the default when it
 imports) or ``hypothesis`` (arbitrary bytes and mutations of valid files). A child that dies
 (an interpreter crash: segfault, abort) is reported with its signal; a failing input is saved in
-``test-artifacts/fuzz/findings/`` (libFuzzer's crash-/oom-/timeout- files too). Prints one line per target and exits 1 if anything was found.
+``test-artifacts/fuzz/findings/`` (libFuzzer's crash-/oom-/timeout- files too). Prints one line per
+target and exits 1 if anything was found.
 """
 
 from __future__ import annotations

@@ -89,7 +89,7 @@ def run_reader(read, data: bytes, *, suffix: str = "", allowed=(ValueError, OSEr
         os.unlink(name)
 
 
-# --- the readers, as one-argument callables -------------------------------------------------------
+# --- the readers, as one-argument callables ------------------------------------------------------
 
 def read_idx(path):
     from juanji.data import read_idx as reader
@@ -154,7 +154,7 @@ def run_target(name: str, data: bytes) -> Outcome:
                       target=name)
 
 
-# --- valid seeds (mutated by the fuzzers) ---------------------------------------------------------
+# --- valid seeds (mutated by the fuzzers) --------------------------------------------------------
 
 def idx_bytes(shape=(3, 4, 5), code=0x08, gz=False) -> bytes:
     import gzip

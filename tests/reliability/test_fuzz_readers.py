@@ -127,7 +127,8 @@ def npy_header(shape, descr="<f4") -> bytes:
     return buf.getvalue()
 
 
-@pytest.mark.parametrize("shape", [(10**9,), (2**62,), (10**5, 10**5, 10**5), (3_000_000_000, 784)])
+@pytest.mark.parametrize("shape", [(10**9,), (2**62,), (10**5, 10**5, 10**5),
+                                   (3_000_000_000, 784)])
 def test_checkpoint_entry_claiming_a_huge_array(shape):
     data = npz_bytes({"__meta__.npy": npy_header(shape, "|u1") + bytes(100)})
     out = ft.run_target("checkpoint", data)

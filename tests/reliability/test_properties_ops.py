@@ -101,7 +101,7 @@ def juanji_outcome(fn):
 
 
 def agree(ours, theirs, what: str):
-    """Both accept or both refuse; a refusal by juanji must be clear (checked in juanji_outcome)."""
+    """Both accept or both refuse; juanji's refusal must be clear (checked in juanji_outcome)."""
     (_, our_err), (_, their_err) = ours, theirs
     assert (our_err is None) == (their_err is None), (
         f"{what}: juanji {'refused' if our_err else 'accepted'} ({our_err}), PyTorch "
@@ -230,7 +230,7 @@ def test_conv2d_junk_arguments_are_refused_by_name(arg, value):
                                               and min(value) >= (0 if arg == "padding" else 1))
 
 
-# --- pooling --------------------------------------------------------------------------------------
+# --- pooling -------------------------------------------------------------------------------------
 
 @st.composite
 def pool_configs(draw):
@@ -355,7 +355,7 @@ def test_pool_junk_arguments_are_refused_by_name(arg, value):
                 or isinstance(value, list) and len(value) == 2)
 
 
-# --- linear, activations, flatten -----------------------------------------------------------------
+# --- linear, activations, flatten ----------------------------------------------------------------
 
 @given(n=st.integers(0, 3), d_in=st.integers(1, 4), d_w=st.integers(1, 4), d_out=st.integers(1, 4),
        d_b=st.one_of(st.none(), st.integers(1, 4)), dtype=DTYPES, seed=st.integers(0, 2**16))
@@ -448,7 +448,7 @@ def test_flatten_agrees_with_torch_or_both_refuse(shape, dtype):
         np.testing.assert_array_equal(flatten_backward(y, cache), x)
 
 
-# --- losses and batch norm ------------------------------------------------------------------------
+# --- losses and batch norm -----------------------------------------------------------------------
 
 @given(n=st.integers(0, 4), k=st.integers(0, 5), dtype=DTYPES, data=st.data(),
        label_dtype=st.sampled_from([np.int64, np.int32, np.uint8, np.float64]))

@@ -195,9 +195,9 @@ def test_full_disk_during_a_save_keeps_the_previous_checkpoint(data, tmp_path, m
     else:
         monkeypatch.setattr(_atomic.os, fail_in, full)
     model2, opt2 = model_and_optimizer()
-    with pytest.raises(OSError, match=r"could not write checkpoint .*(best|last)\.npz' \(No space left "
-                                      r"on device\); the previous checkpoint there, if any, is "
-                                      r"unchanged") as info:
+    with pytest.raises(OSError, match=r"could not write checkpoint .*(best|last)\.npz' \(No "
+                                      r"space left on device\); the previous checkpoint there, "
+                                      r"if any, is unchanged") as info:
         train(data, model2, opt2, 2, tmp_path)
     assert info.value.errno == errno.ENOSPC
     monkeypatch.undo()
@@ -264,7 +264,7 @@ def test_kill_9_at_random_moments_then_resume_gives_identical_weights(uninterrup
     count("faults: runs resumed", resumes)
 
 
-# --- (d) a damaged checkpoint met by --resume ------------------------------------------------------
+# --- (d) a damaged checkpoint met by --resume ----------------------------------------------------
 
 def test_resume_from_a_damaged_checkpoint_says_so(uninterrupted, tmp_path):
     out = tmp_path / "run"
