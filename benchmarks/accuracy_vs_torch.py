@@ -39,7 +39,7 @@ def train_juanji(model, train, test, norm, args) -> float:
 
 
 def _torch_batch(x_uint8: np.ndarray, mean, std) -> torch.Tensor:
-    xb = torch.tensor(x_uint8).permute(0, 3, 1, 2).float()  # (B, C, H, W), a writable copy
+    xb = torch.tensor(x_uint8).permute(0, 3, 1, 2).float().contiguous()  # (B, C, H, W), NCHW
     return (xb / 255 - mean) / std
 
 

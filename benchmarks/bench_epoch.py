@@ -68,7 +68,7 @@ def run_torch(limit: int | None, batch: int, threads: int) -> dict:
     t0 = time.perf_counter()
     for s in range(0, len(order), batch):
         idx = order[s:s + batch]
-        xb = torch.from_numpy(x_all[idx]).permute(0, 3, 1, 2).float()  # (B, C, H, W)
+        xb = torch.from_numpy(x_all[idx]).permute(0, 3, 1, 2).float().contiguous()  # (B, C, H, W)
         xb = (xb / 255 - mean) / std
         yb = torch.from_numpy(y_all[idx].astype(np.int64))
         opt.zero_grad(set_to_none=True)
