@@ -248,3 +248,18 @@ def test_history_round_trip_json():
     assert History.from_dict(json.loads(json.dumps(h.to_dict()))) == h
     with pytest.raises(ValueError, match="`d` must be a dict from History.to_dict()"):
         History.from_dict({"epochs": []})
+
+
+
+def test_monitor_accuracy_keeps_the_epoch_with_the_best_val_accuracy(data, tmp_path):
+    """With monitor="accuracy" best.npz follows the val accuracy (first epoch reaching the top)."""
+    _, history = run(data, 5, checkpoint_dir=tmp_path, monitor="accuracy")
+    accs = [m.val_accuracy for m in history.epochs]
+    assert history.best_epoch == 1 + accs.index(max(accs))
+    assert load_checkpoint(tmp_path / "best.npz").epoch == history.best_epoch
+
+
+def test_monitor_must_be_known(data):
+    with pytest.raises(ValueError, match=r"`monitor` must be one of \('loss', 'accuracy'\), "
+                                         r"got 'f1'"):
+        run(data, 1, monitor="f1")

@@ -75,15 +75,19 @@ class History:
     """
 
     epochs: list[EpochMetrics] = field(default_factory=list)
-    best_epoch: int | None = None      # 1-based epoch with the lowest monitored loss
+    best_epoch: int | None = None      # 1-based epoch with the best monitored metric
     stopped_early: bool = False
 
     @property
     def best_loss(self) -> float:
         """The lowest monitored loss so far (val loss when there is validation data), or inf."""
+        return self.best_score("loss")
+
+    def best_score(self, monitor: str = "loss") -> float:
+        """The best epoch's score (lower is better, see :func:`_monitored`), or inf."""
         if self.best_epoch is None:
             return math.inf
-        return _monitored(self.epochs[self.best_epoch - 1])
+        return _monitored(self.epochs[self.best_epoch - 1], monitor)
 
     def to_dict(self) -> dict:
         return {"epochs": [asdict(m) for m in self.epochs], "best_epoch": self.best_epoch,
@@ -122,9 +126,23 @@ class EvalResult:
                                        for a in self.per_class_accuracy]}
 
 
-def _monitored(m: EpochMetrics) -> float:
-    """Early stopping and best-checkpoint keeping watch the val loss, or the train loss without."""
-    return m.train_loss if m.val_loss is None else m.val_loss
+MONITORS = ("loss", "accuracy")
+
+
+def _monitored(m: EpochMetrics, monitor: str = "loss") -> float:
+    """The score early stopping and best-checkpoint keeping watch; lower is better.
+
+    ``"loss"``: the val loss (the train loss without validation data). ``"accuracy"``: minus the
+    val accuracy (train accuracy without validation). On long runs the val loss can start rising
+    (the model grows over-confident on the examples it gets wrong) while the accuracy still climbs;
+    ``"accuracy"`` keeps the checkpoint that classifies best.
+    """
+    if monitor == "loss":
+        return m.train_loss if m.val_loss is None else m.val_loss
+    elif monitor == "accuracy":
+        return -(m.train_accuracy if m.val_accuracy is None else m.val_accuracy)
+    else:
+        raise ValueError(f"`monitor` must be one of {MONITORS}, got {monitor!r}")
 
 
 # --- the loss, chosen by the output width -------------------------------------------------------
@@ -227,7 +245,7 @@ def fit(model, train: Dataset, *, val: Dataset | None = None, epochs: int, batch
         optimizer, scheduler=None, seed: int, normalizer: Normalizer, checkpoint_dir=None,
         early_stopping_patience: int | None = None, clip_norm: float | None = None,
         progress: bool = True, start_epoch: int = 0, history: History | None = None,
-        checkpoint_extra: dict | None = None, augment=None) -> History:
+        checkpoint_extra: dict | None = None, augment=None, monitor: str = "loss") -> History:
     """Train ``model`` on ``train`` for epochs ``start_epoch + 1 .. epochs``.
 
     Args:
@@ -240,8 +258,8 @@ def fit(model, train: Dataset, *, val: Dataset | None = None, epochs: int, batch
         seed: fixes the example order of every epoch, with the epoch number.
         normalizer: maps uint8 images to float32 inputs (fitted on the training split).
         checkpoint_dir: if given, ``last.npz`` is written there after every epoch and ``best.npz``
-            whenever the monitored loss (val loss, or train loss without ``val``) improves.
-        early_stopping_patience: stop once the monitored loss has not improved for this many
+            whenever the monitored metric (see ``monitor``) improves.
+        early_stopping_patience: stop once the monitored metric has not improved for this many
             epochs in a row (None: never).
         clip_norm: clip the global gradient norm to this value before each step (None: don't).
         progress: print a progress bar (on a terminal) and one line per epoch to stderr.
@@ -249,6 +267,8 @@ def fit(model, train: Dataset, *, val: Dataset | None = None, epochs: int, batch
         checkpoint_extra: JSON-able dict stored in every checkpoint (e.g. command-line arguments).
         augment: None, or ``augment(x_uint8, rng)`` for the training batches (e.g.
             `juanji.data.Augment`), seeded by ``(seed, epoch)`` so resuming stays exact.
+        monitor: ``"loss"`` (default) or ``"accuracy"``: what "best" and early stopping watch, on
+            the validation data when given, else on the training epoch.
 
     Returns:
         the :class:`History` (``history`` extended, when given).
@@ -267,6 +287,8 @@ def fit(model, train: Dataset, *, val: Dataset | None = None, epochs: int, batch
         raise ValueError(f"`start_epoch` (={start_epoch}) must be <= `epochs` (={epochs})")
     if early_stopping_patience is not None:
         early_stopping_patience = _check_int(early_stopping_patience, "early_stopping_patience", 1)
+    if monitor not in MONITORS:
+        raise ValueError(f"`monitor` must be one of {MONITORS}, got {monitor!r}")
     if clip_norm is not None and (not isinstance(clip_norm, Real) or isinstance(clip_norm, bool)
                                   or not clip_norm > 0):
         raise ValueError(f"`clip_norm` must be a number > 0 or None, got {clip_norm!r}")
@@ -340,7 +362,7 @@ def fit(model, train: Dataset, *, val: Dataset | None = None, epochs: int, batch
             val_accuracy=None if val_result is None else val_result.accuracy,
             seconds=time.perf_counter() - t0, lr=lr)
         history.epochs.append(metrics)
-        improved = _monitored(metrics) < history.best_loss
+        improved = _monitored(metrics, monitor) < history.best_score(monitor)
         if improved:
             history.best_epoch = epoch + 1
         if (early_stopping_patience is not None

@@ -116,7 +116,8 @@ def test_download_command(tmp_path, capsys, mnist_mirror):
 
 
 def test_train_with_download_into_the_user_cache(tmp_path, capsys, mnist_mirror):
-    code, _, err = run(["train", "--dataset", "mnist", "--download", *QUICK, "--out", "r"],
+    code, _, err = run(["train", "--dataset", "mnist", "--model", "digits", "--download", *QUICK,
+                        "--out", "r"],
                        capsys)
     assert code == 0, err
     assert (tmp_path / "xdg" / "juanji" / "mnist" / "train-images-idx3-ubyte.gz").is_file()
