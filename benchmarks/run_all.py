@@ -26,7 +26,8 @@ HERE = Path(__file__).resolve().parent
 
 def commands(quick: bool) -> list[list[str]]:
     r = ["--repeats", "7" if quick else "21"]
-    return [["bench_steps.py", *r], ["bench_conv.py", *r], ["bench_pool.py", *r],
+    return [["bench_steps.py", *r], ["bench_conv.py", *r], ["bench_lenet_stack.py", *r],
+            ["bench_pool.py", *r],
             ["bench_epoch.py"] + (["--limit", "10000"] if quick else ["--rounds", "2"]),
             ["bench_reference.py"],
             ["bench_scaling.py", "--repeats", "3" if quick else "7"],
@@ -105,8 +106,8 @@ def main(argv=None):
         if args.one_thread:
             r = ["--repeats", "7" if args.quick else "21"]
             epoch = ["bench_epoch.py"] + (["--limit", "10000"] if args.quick else [])
-            for cmd in (["bench_steps.py", *r], ["bench_conv.py", *r], ["bench_pool.py", *r],
-                        epoch):
+            for cmd in (["bench_steps.py", *r], ["bench_conv.py", *r],
+                        ["bench_lenet_stack.py", *r], ["bench_pool.py", *r], epoch):
                 rows, _ = run(cmd, Path(tmp), ONE_THREAD)
                 sections.append((["OPENBLAS_NUM_THREADS=1"] + cmd, rows))
         profiles = []
