@@ -31,7 +31,7 @@ GEOMETRIES = [  # (kernel, stride, padding, dilation, groups, C_in, C_out)
 ]
 
 
-@pytest.mark.parametrize("geo, chunk", itertools.product(GEOMETRIES, [1, 2, 3]))
+@pytest.mark.parametrize("geo, chunk", list(itertools.product(GEOMETRIES, [1, 2, 3])))
 def test_chunked_conv_equals_unchunked_exactly(budget, geo, chunk):
     k, s, p, d, g, c_in, c_out = geo
     rng = np.random.default_rng(0)

@@ -214,6 +214,7 @@ def png_claiming(width: int, height: int, mode: int = 0) -> bytes:
 @pytest.mark.parametrize("width, height", [(100_000, 100_000), (30_000, 10_000), (12_000, 9_000),
                                            (2**31 - 1, 1)])
 @pytest.mark.parametrize("target", ["image", "folder-image"])
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")  # expected: then refused
 def test_image_pixel_bombs_are_refused_with_bounded_memory(target, width, height):
     out = ft.run_target(target, png_claiming(width, height))
     assert out.error is not None
