@@ -261,7 +261,7 @@ def render_pool(r: dict):
                                  for g in cell["receives"])
                 table.add_row(str(tuple(cell["cell"])), got, fmt(cell["total"]))
             parts.append(table)
-        parts.append(grid_table(e["dx"], "dx (juanji = PyTorch)" + suffix))
+        parts.append(grid_table(e["dx"], "dx (fast op = reference loops)" + suffix))
         if mode == "max" and any(len(w["tied"]) > 1 for w in e["windows"]):
             parts.append(Text("A window has a tie. PyTorch (and juanji) send its gradient to the "
                               "FIRST max in row-major order; the course's mask "
