@@ -285,7 +285,7 @@ def conv2d_backward(dy, cache: ConvReferenceCache):
                     dW[:, :, :, c] += a_slice_prev * dZ[i, h, w, c]
                     db[c] += dZ[i, h, w, c]
     dA_prev = dA_prev_pad[:, top:top + n_H_prev, left:left + n_W_prev, :]  # (m, H, W, C_in)
-    db = None if cache.bias_shape is None else db.reshape(cache.bias_shape)
+    db = None if cache.bias_shape is None else db.reshape(cache.bias_shape)  # b's shape
     return dA_prev, dW, db
 
 

@@ -83,7 +83,7 @@ def read_course_h5(path, part: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     if classes.ndim != 1 or classes.size == 0:
         raise H5FormatError(f"{path}: 'list_classes' must be a non-empty 1-D array, got "
                             f"shape {classes.shape}")
-    return x, y.reshape(-1).astype(np.int64), classes
+    return x, y.reshape(-1).astype(np.int64), classes  # (N,), from (N,), (1, N) or (N, 1)
 
 
 def _read_arrays(f, path: Path, keys: tuple, part: str, h5py) -> dict:
