@@ -254,12 +254,34 @@ def _cols_times_w(cols: np.ndarray, w: np.ndarray, groups: int) -> np.ndarray:
     w2 = w.reshape(taps * c_in_g, c_out)  # (kh*kw*C_in/G, C_out), free
     c_out_g = c_out // groups
     y = np.empty((m, c_out), dtype=cols.dtype)
+    if groups == 1 and not cols.flags.c_contiguous:  # tap-major columns (one input channel)
+        _tap_major_times_w(cols, w2, y)
+        return y
     with gemm_threads(m * taps * c_in_g * c_out_g):
         for g in range(groups):
             og = slice(g * c_out_g, (g + 1) * c_out_g)
             # (M, kh*kw*C_in/G) @ (kh*kw*C_in/G, C_out/G) -> (M, C_out/G), into y's block
             np.matmul(_group_cols(cols, g, groups, taps), w2[:, og], out=y[:, og])
     return y
+
+
+# Rows of tap-major columns per product in _tap_major_times_w: about 512 KiB of columns.
+TAP_MAJOR_CHUNK_BYTES = 512 * 2**10
+
+
+def _tap_major_times_w(cols: np.ndarray, w2: np.ndarray, y: np.ndarray) -> None:
+    """``y = cols @ w2`` for tap-major columns (a transposed view), a block of rows at a time.
+
+    The whole product reads a (kh*kw, M) array that does not stay in cache; blocks of ~512 KiB
+    of columns do: LeNet-5's first conv, (50176, 25) @ (25, 6), 0.46 ms instead of 0.90 ms (one
+    thread). Each row of y is the same dot products either way.
+    """
+    m, k = cols.shape
+    rows = max(1, TAP_MAJOR_CHUNK_BYTES // (k * cols.itemsize))
+    with gemm_threads(m * k * w2.shape[1]):
+        for s in range(0, m, rows):
+            # (rows, kh*kw) @ (kh*kw, C_out) -> (rows, C_out), into y's block
+            np.matmul(cols[s:s + rows], w2, out=y[s:s + rows])
 
 
 def _cols_t_times_dy(cols: np.ndarray, dy2: np.ndarray, w_shape: tuple,
