@@ -216,7 +216,7 @@ def test_cache_holds_only_what_backward_needs():
     assert isinstance(cache, Conv2dCache)
     assert set(cache.__slots__) == {"cols", "xp", "chunk", "w", "padded_shape", "in_hw",
                                     "padding", "stride", "dilation", "groups", "b_shape",
-                                    "out_shape"}
+                                    "out_shape", "rows"}
     assert cache.cols.shape == (2 * 5 * 5, 3 * 3 * 3)
     with pytest.raises(AttributeError):
         cache.w = w  # frozen

@@ -37,6 +37,7 @@ from ._args import (
     Padding2D, Pair, check_cache, check_dy, check_float_array, check_same_dtype, pair,
     resolve_padding,
 )
+from . import conv_shifted
 from ._threads import gemm_threads
 from .memory import batch_chunk
 from .sizes import _positive_int, output_size
@@ -62,6 +63,8 @@ class Conv2dCache:
     groups: int
     b_shape: tuple | None   # db comes back in b's shape; None when there was no bias
     out_shape: tuple        # (N, Ho, Wo, C_out)
+    rows: np.ndarray | None = None  # (N*Hp*Wp + tail, C_in) padded rows when the conv ran
+                                    # shifted (conv_shifted: stride 1, no columns); else None
 
 
 def conv2d_forward(x, w, b=None, *, stride=1, padding=0, dilation=1,
@@ -107,6 +110,16 @@ def conv2d_forward(x, w, b=None, *, stride=1, padding=0, dilation=1,
     ho = output_size(h, kh, stride=stride[0], padding=pad[0], dilation=dilation[0])
     wo = output_size(wd, kw, stride=stride[1], padding=pad[1], dilation=dilation[1])
 
+    (pt, pb), (pl, pr) = pad
+    padded_shape = (n, h + pt + pb, wd + pl + pr, c_in)  # (N, Hp, Wp, C_in)
+    if conv_shifted.usable(x.shape, w.shape, padded_shape[1:3], (ho, wo), stride, groups,
+                           x.dtype):
+        rows = conv_shifted.padded_rows(x, pad, w.shape, dilation)  # (N*Hp*Wp + tail, C_in)
+        y = conv_shifted.forward(rows, w, b, padded_shape, (ho, wo), dilation)  # (N,Ho,Wo,C_out)
+        return y, Conv2dCache(cols=None, xp=None, chunk=n, w=w, padded_shape=padded_shape,
+                              in_hw=(h, wd), padding=pad, stride=stride, dilation=dilation,
+                              groups=groups, b_shape=None if b is None else b.shape,
+                              out_shape=y.shape, rows=rows)
     xp = pad_nhwc(x, pad)  # (N, Hp, Wp, C_in)
     geo = (kernel, stride, dilation, (ho, wo))
     chunk = batch_chunk(n, ho * wo * kh * kw * c_in * x.dtype.itemsize, "conv2d")
@@ -158,6 +171,12 @@ def conv2d_backward(dy, cache: Conv2dCache, *, need_dx: bool = True):
     db = None if cache.b_shape is None else _sum_rows(dy, c_out).reshape(cache.b_shape)
     if not isinstance(need_dx, (bool, np.bool_)):
         raise TypeError(f"`need_dx` must be True or False, got {need_dx!r}")
+    if cache.rows is not None:  # shifted rows: one GEMM per kernel offset, no columns
+        dxp, dw = conv_shifted.backward(dy, cache.rows, w, cache.padded_shape, cache.dilation,
+                                        need_dx)
+        if not need_dx:
+            return None, dw, db
+        return unpad_nhwc(dxp, cache.padding, cache.in_hw), dw, db  # (N, H, W, C_in)
     dxp = np.zeros(cache.padded_shape, dtype=w.dtype) if need_dx else None  # (N, Hp, Wp, C_in)
     if cache.cols is not None:  # the whole batch at once
         dw = _cols_t_times_dy(cache.cols, dy2, w.shape, cache.groups)  # (kh, kw, C_in/G, C_out)
