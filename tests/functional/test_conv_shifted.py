@@ -78,7 +78,7 @@ def test_chosen_for_wide_stride1_layers_only():
     assert _layer(16, hw=4, padding=0).rows is None  # 4*4 cells for 2*2 outputs: wasteful
 
 
-def test_without_scipy_every_conv_takes_im2col(monkeypatch):
-    monkeypatch.setattr(conv_shifted, "_GEMM", {})
+def test_without_a_blas_gemm_every_conv_takes_im2col(monkeypatch):
+    monkeypatch.setattr(conv_shifted._blas, "_funcs", {})
     cache = _layer(16)
     assert cache.rows is None and cache.cols is not None

@@ -25,6 +25,10 @@ import os
 import numpy as np  # noqa: F401  (used by the doctest)
 
 SMALL_GEMM_MACS = int(os.environ.get("JUANJI_SMALL_GEMM_MACS", 1 << 26))  # ~67M multiply-adds
+# Products with fewer output elements than this run on one thread whatever their length (a conv's
+# dw, (kh*kw*C_in, C_out), summed over every pixel): OpenBLAS splits such a small output badly;
+# on a loaded 2-core machine (64, 37k) @ (37k, 64) took 670 ms on two threads and 3.4 ms on one.
+SMALL_OUTPUT = 1 << 16
 
 _UNSET = object()
 _blas = _UNSET  # the threadpoolctl controller of NumPy's BLAS, None when unavailable

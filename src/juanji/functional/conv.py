@@ -38,7 +38,7 @@ from ._args import (
     resolve_padding,
 )
 from . import conv_shifted
-from ._threads import gemm_threads
+from ._threads import SMALL_OUTPUT, gemm_threads
 from .memory import batch_chunk
 from .sizes import _positive_int, output_size
 from .windows import pad_nhwc, unpad_nhwc, window_view
@@ -314,7 +314,10 @@ def _cols_t_times_dy(cols: np.ndarray, dy2: np.ndarray, w_shape: tuple,
         return dw.reshape(w_shape)  # (kh, kw, 1, C_out)
     dw2 = np.empty((taps * c_in_g, c_out), dtype=cols.dtype)  # (kh*kw*C_in/G, C_out)
     c_out_g = c_out // groups
-    with gemm_threads(m * taps * c_in_g * c_out_g):
+    # a small output with a long inner dimension M: OpenBLAS splits it badly over threads
+    # (on a loaded 2-core machine (64, 37k) @ (37k, 64) took 670 ms on two threads, 3.4 ms on one)
+    macs = 0 if dw2.size < SMALL_OUTPUT else m * taps * c_in_g * c_out_g
+    with gemm_threads(macs):
         for g in range(groups):
             og = slice(g * c_out_g, (g + 1) * c_out_g)
             # (kh*kw*C_in/G, M) @ (M, C_out/G) -> (kh*kw*C_in/G, C_out/G); .T is a view

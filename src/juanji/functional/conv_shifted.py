@@ -12,26 +12,24 @@ read by all windows are ONE contiguous block of X, shifted by ``a*d*Wp + b*d``:
 Y is computed on the whole padded grid; the rows with i >= Ho or j >= Wo are thrown away (forward)
 or given a zero gradient (backward), about (Hp*Wp) / (Ho*Wo) - 1 extra work (6 % for 64x64 'same'
 3x3). No im2col copy and no scatter: each offset is a GEMM accumulated in place with BLAS's
-``beta = 1`` (``scipy.linalg.blas``), so the only copies are the padding and the output crop.
+``beta = 1`` (:mod:`juanji.functional._blas`, NumPy's own BLAS), so the only copies are the
+padding and the output crop.
 
 Measured (one thread, float32, tinyvgg's 32x64x64x32 -> 32, 3x3 'same'): the forward 28.6 ms
 instead of 84 ms (im2col 35 ms + GEMM 48 ms). Used by :mod:`juanji.functional.conv` for stride 1,
-groups 1, at least ``MIN_CHANNELS`` input channels and little padding overhead, when SciPy is
-installed; without SciPy every conv takes the im2col path (same results up to rounding).
+groups 1, at least ``MIN_CHANNELS`` input channels and little padding overhead, when NumPy's
+BLAS exposes its gemm; otherwise every conv takes the im2col path (same results up to rounding).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from . import _blas
+from ._threads import SMALL_OUTPUT, gemm_threads
+
 MIN_CHANNELS = 16   # fewer input channels: the per-offset GEMMs are too thin to beat im2col
 MAX_GRID_RATIO = 1.5  # padded grid cells per output pixel beyond which the waste is too large
-
-try:  # an optional speed-up: the pure-NumPy im2col path is used without SciPy
-    from scipy.linalg.blas import dgemm, sgemm
-    _GEMM = {np.dtype(np.float32): sgemm, np.dtype(np.float64): dgemm}
-except ImportError:  # pragma: no cover - depends on the environment
-    _GEMM = {}
 
 
 def usable(x_shape: tuple, w_shape: tuple, padded_hw: tuple, out_hw: tuple, stride: tuple,
@@ -39,14 +37,14 @@ def usable(x_shape: tuple, w_shape: tuple, padded_hw: tuple, out_hw: tuple, stri
     """Whether the shifted-rows conv applies and is expected to be faster than im2col.
 
     >>> usable((2, 16, 16, 32), (3, 3, 32, 8), (18, 18), (16, 16), (1, 1), 1, np.float32) \\
-    ...     == (np.dtype(np.float32) in _GEMM)          # 18*18 padded cells <= 1.5 * 16*16
+    ...     == _blas.available(np.float32)          # 18*18 padded cells <= 1.5 * 16*16
     True
     >>> usable((2, 8, 8, 32), (3, 3, 32, 8), (10, 10), (8, 8), (1, 1), 1, np.float32)
     False
     """
     n, _, _, c_in = x_shape
     (hp, wp), (ho, wo) = padded_hw, out_hw
-    return (np.dtype(dtype) in _GEMM and stride == (1, 1) and groups == 1
+    return (_blas.available(dtype) and stride == (1, 1) and groups == 1
             and c_in >= MIN_CHANNELS and n * ho * wo > 0 and w_shape[3] > 0
             and hp * wp <= MAX_GRID_RATIO * ho * wo)
 
@@ -77,16 +75,15 @@ def forward(xrows: np.ndarray, w: np.ndarray, bias, padded_shape: tuple, out_hw:
     """y (N, Ho, Wo, C_out) from the padded rows (N*Hp*Wp + tail, C_in), bias added."""
     n, hp, wp, _ = padded_shape
     kh, kw, _, c_out = w.shape
-    gemm = _GEMM[w.dtype]
     m = n * hp * wp
     grid = np.empty((m, c_out), dtype=w.dtype)  # (N*Hp*Wp, C_out); rows i >= Ho, j >= Wo unused
-    for a in range(kh):
-        for b in range(kw):
-            s = _shift(a, b, wp, dilation)
-            # grid.T (C_out, M) (+)= w[a, b].T (C_out, C_in) @ X[s:s+M].T (C_in, M): F-ordered
-            # views of C-ordered arrays, so BLAS writes into grid with no copy
-            gemm(1.0, w[a, b].T, xrows[s:s + m].T, beta=0.0 if a == b == 0 else 1.0,
-                 c=grid.T, overwrite_c=True)
+    w = np.ascontiguousarray(w)  # each w[a, b] a row-major (C_in, C_out) block
+    with gemm_threads(m * xrows.shape[1] * c_out):
+        for a in range(kh):
+            for b in range(kw):
+                s = _shift(a, b, wp, dilation)
+                # grid (+)= X[s:s+M] (M, C_in) @ w[a, b] (C_in, C_out), accumulated in place
+                _blas.gemm(xrows[s:s + m], w[a, b], grid, beta=0.0 if a == b == 0 else 1.0)
     ho, wo = out_hw
     valid = grid.reshape(n, hp, wp, c_out)[:, :ho, :wo, :]  # (N, Ho, Wo, C_out), a view
     if bias is None:
@@ -100,22 +97,22 @@ def backward(dy: np.ndarray, xrows: np.ndarray, w: np.ndarray, padded_shape: tup
     n, hp, wp, c_in = padded_shape
     kh, kw, _, c_out = w.shape
     _, ho, wo, _ = dy.shape
-    gemm = _GEMM[w.dtype]
     m = n * hp * wp
     dgrid = np.zeros((m, c_out), dtype=w.dtype)  # (N*Hp*Wp, C_out): zero off the output
     dgrid.reshape(n, hp, wp, c_out)[:, :ho, :wo, :] = dy
+    w = np.ascontiguousarray(w)  # each w[a, b] a row-major (C_in, C_out) block
     dw = np.empty(w.shape, dtype=w.dtype)  # (kh, kw, C_in, C_out)
     dxrows = np.zeros((m + _tail(w.shape, wp, dilation), c_in), dtype=w.dtype) if need_dx \
         else None  # (N*Hp*Wp + tail, C_in)
     for a in range(kh):
         for b in range(kw):
             s = _shift(a, b, wp, dilation)
-            # (C_in, M) @ (M, C_out) -> (C_in, C_out): NumPy's matmul, measured 5.8 ms per
-            # offset against 7.4-11 ms for scipy's sgemm on tinyvgg's 32->32 layer
-            np.matmul(xrows[s:s + m].T, dgrid, out=dw[a, b])
-            if need_dx:
-                # dX[s:s+M].T (C_in, M) += w[a, b] (C_in, C_out) @ dgrid.T (C_out, M), in place
-                gemm(1.0, w[a, b].T, dgrid.T, beta=1.0, c=dxrows[s:s + m].T, trans_a=True,
-                     overwrite_c=True)
+            with gemm_threads(0 if c_in * c_out < SMALL_OUTPUT else m * c_in * c_out):
+                # dw[a, b] = X[s:s+M].T (C_in, M) @ dgrid (M, C_out)
+                np.matmul(xrows[s:s + m].T, dgrid, out=dw[a, b])
+            with gemm_threads(m * c_in * c_out):
+                if need_dx:
+                    # dX[s:s+M] (M, C_in) += dgrid (M, C_out) @ w[a, b].T (C_out, C_in)
+                    _blas.gemm(dgrid, w[a, b], dxrows[s:s + m], beta=1.0, trans_b=True)
     dxp = None if dxrows is None else dxrows[:m].reshape(n, hp, wp, c_in)  # (N, Hp, Wp, C_in)
     return dxp, dw
