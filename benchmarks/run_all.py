@@ -7,7 +7,8 @@
 
 Each script runs as its own subprocess with ``--json``; this collects their rows, adds the machine
 (CPU, thread count, NumPy/PyTorch versions, date, load average before and after) and the command
-lines, the per-layer profiles, and the notes kept in ``benchmarks/NOTES.md``.
+lines, the per-layer profiles, and the hand-measured sections kept in ``benchmarks/TRAINING.md``
+and ``benchmarks/NOTES.md``.
 """
 
 from __future__ import annotations
@@ -140,9 +141,9 @@ def main(argv=None):
     md += ["## Per-layer profiles (after)", ""]
     for cmd, text in profiles:
         md += [f"`{cmd}`", "", text.strip(), ""]
-    notes = HERE / "NOTES.md"
-    if notes.exists():
-        md += [notes.read_text().strip(), ""]
+    for name in ("TRAINING.md", "NOTES.md"):  # hand-measured sections, kept across runs
+        if (HERE / name).exists():
+            md += [(HERE / name).read_text().strip(), ""]
     args.out.write_text("\n".join(md))
     print(f"wrote {args.out}")
 
