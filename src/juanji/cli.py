@@ -537,31 +537,14 @@ def cmd_evaluate(args) -> int:
 # --- predict ------------------------------------------------------------------------------------
 
 def _load_image(path: Path, shape: tuple[int, int, int], invert: bool):
-    """PNG/JPG -> uint8 (H, W, C) in the model's channels and size."""
-    import io
-
-    import numpy as np
-    from PIL import Image, UnidentifiedImageError
+    """PNG/JPG -> uint8 (H, W, C) in the model's channels and size (the image-folder reader's
+    loader: bounded memory, damaged files as ValueError); ``invert`` gives 255 - x."""
+    from .data.folder import read_image
 
     h, w, c = shape
-    if c == 1:
-        mode = "L"
-    elif c == 3:
-        mode = "RGB"
-    else:
+    if c not in (1, 3):
         raise ValueError(f"the model takes {c}-channel images; predict handles 1 (grey) or 3 (RGB)")
-    try:
-        # From memory: Pillow reads a PNG chunk's claimed length (up to 2 GiB) from a file
-        # with one read(n), which allocates n bytes; a 54-byte file claimed 784 MiB.
-        with Image.open(io.BytesIO(Path(path).read_bytes())) as img:
-            if img.width * img.height > Image.MAX_IMAGE_PIXELS:  # Pillow only warns up to 2x
-                raise ValueError(f"{img.width}x{img.height} pixels is more than the "
-                                 f"{Image.MAX_IMAGE_PIXELS} allowed (a decompression bomb?)")
-            img = img.convert(mode).resize((w, h), Image.Resampling.BILINEAR)
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError,
-            Image.DecompressionBombError) as e:  # how Pillow reports damaged files varies
-        raise ValueError(f"cannot read image {str(path)!r}: {e}") from None
-    x = np.asarray(img, dtype=np.uint8).reshape(h, w, c)  # (H, W, C)
+    x = read_image(path, (h, w), "grey" if c == 1 else "rgb")  # (H, W, C)
     return 255 - x if invert else x
 
 
