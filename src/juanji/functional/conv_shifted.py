@@ -26,14 +26,15 @@ from __future__ import annotations
 import numpy as np
 
 from . import _blas
-from ._threads import gemm_threads
+from ._threads import SMALL_OUTPUT, gemm_threads
 
 MIN_CHANNELS = 16   # fewer input channels: the per-offset GEMMs are too thin to beat im2col
 MAX_GRID_RATIO = 1.5  # padded grid cells per output pixel beyond which the waste is too large
-# ONE_THREAD: the kh*kw products of a layer run on one BLAS thread. Each multithreaded call waits
-# for every thread at its sync points, and on a machine whose other core is busy that wait costs
-# more than the second thread gains: tinyvgg's 32->32 conv forward took 304 ms on two threads
-# and 42 ms on one (backward 373 vs 91 ms), where the im2col path took 96 ms (347 ms) on two.
+# Threads: forward and dx products follow `gemm_threads` (two BLAS threads for large ones); dw,
+# a small (C_in, C_out) output, runs on one. Forcing every product of the layer onto one thread
+# won under heavy load (load average 3-4: forward 304 -> 96 ms) but lost when one core was free
+# (load ~1.2, interleaved: 64x32x32x32 -> 64 fwd+bwd 105 ms with threads vs 120 ms forced;
+# tinyvgg step 335 vs 372 ms), which is the machine the bars are about.
 
 
 def usable(x_shape: tuple, w_shape: tuple, padded_hw: tuple, out_hw: tuple, stride: tuple,
@@ -82,7 +83,7 @@ def forward(xrows: np.ndarray, w: np.ndarray, bias, padded_shape: tuple, out_hw:
     m = n * hp * wp
     grid = np.empty((m, c_out), dtype=w.dtype)  # (N*Hp*Wp, C_out); rows i >= Ho, j >= Wo unused
     w = np.ascontiguousarray(w)  # each w[a, b] a row-major (C_in, C_out) block
-    with gemm_threads(0):  # one BLAS thread: see ONE_THREAD
+    with gemm_threads(m * xrows.shape[1] * c_out):
         for a in range(kh):
             for b in range(kw):
                 s = _shift(a, b, wp, dilation)
@@ -108,13 +109,14 @@ def backward(dy: np.ndarray, xrows: np.ndarray, w: np.ndarray, padded_shape: tup
     dw = np.empty(w.shape, dtype=w.dtype)  # (kh, kw, C_in, C_out)
     dxrows = np.zeros((m + _tail(w.shape, wp, dilation), c_in), dtype=w.dtype) if need_dx \
         else None  # (N*Hp*Wp + tail, C_in)
-    with gemm_threads(0):  # one BLAS thread: see ONE_THREAD
-        for a in range(kh):
-            for b in range(kw):
-                s = _shift(a, b, wp, dilation)
+    for a in range(kh):
+        for b in range(kw):
+            s = _shift(a, b, wp, dilation)
+            with gemm_threads(0 if c_in * c_out < SMALL_OUTPUT else m * c_in * c_out):
                 # dw[a, b] = X[s:s+M].T (C_in, M) @ dgrid (M, C_out)
                 np.matmul(xrows[s:s + m].T, dgrid, out=dw[a, b])
-                if need_dx:
+            if need_dx:
+                with gemm_threads(m * c_in * c_out):
                     # dX[s:s+M] (M, C_in) += dgrid (M, C_out) @ w[a, b].T (C_out, C_in)
                     _blas.gemm(dgrid, w[a, b], dxrows[s:s + m], beta=1.0, trans_b=True)
     dxp = None if dxrows is None else dxrows[:m].reshape(n, hp, wp, c_in)  # (N, Hp, Wp, C_in)
