@@ -429,13 +429,23 @@ class Adam(Optimizer):
             else:
                 g = g + self.weight_decay * p
         m, v = state["exp_avg"], state["exp_avg_sq"]
-        m += (1 - b1) * (g - m)  # = b1*m + (1-b1)*g, written as torch's lerp
-        v *= b2
-        v += (1 - b2) * g * g
         t = self.step_count
         step_size = self.lr / (1 - b1 ** t)
-        denom = np.sqrt(v) / (1 - b2 ** t) ** 0.5 + self.eps
-        p -= step_size * (m / denom)
+        # The same operations in the same order as the formulas above (so the same bits), in one
+        # scratch array instead of a temporary per operation.
+        tmp = np.subtract(g, m)  # g - m
+        tmp *= 1 - b1
+        m += tmp  # = b1*m + (1-b1)*g, written as torch's lerp
+        v *= b2
+        np.multiply(g, 1 - b2, out=tmp)
+        tmp *= g
+        v += tmp  # + (1-b2) * g * g
+        np.sqrt(v, out=tmp)
+        tmp /= (1 - b2 ** t) ** 0.5
+        tmp += self.eps  # denom
+        np.divide(m, tmp, out=tmp)
+        tmp *= step_size
+        p -= tmp  # p -= step_size * (m / denom)
 
 
 class AdamW(Adam):
