@@ -10,7 +10,8 @@ Calling NumPy's own BLAS, not a second copy (SciPy ships its own OpenBLAS), matt
 threads: two OpenBLAS thread pools whose idle threads spin after each call fought for the two
 cores (a conv backward took 394 ms instead of 136 ms on a loaded 2-core machine).
 
->>> a = np.ones((2, 3), np.float32); b = np.ones((3, 4), np.float32); c = np.ones((2, 4), np.float32)
+>>> a, b = np.ones((2, 3), np.float32), np.ones((3, 4), np.float32)
+>>> c = np.ones((2, 4), np.float32)
 >>> if available(np.float32):
 ...     gemm(a, b, c, beta=1.0)
 ... else:
