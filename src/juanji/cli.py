@@ -591,29 +591,36 @@ def cmd_predict(args) -> int:
 
 # --- summary ------------------------------------------------------------------------------------
 
-def cmd_summary(args) -> int:
+def model_from_arg(name: str, input_shape, classes):
+    """MODEL on a command line: a built-in name (built for ``input_shape``/``classes``, or the
+    shape it was designed for) or a checkpoint file; anything else is a usage error."""
     from .models import build_model
-    from .nn import summary
 
-    looks_like_path = args.model.endswith(".npz") or "/" in args.model or "\\" in args.model
-    if args.model in MODELS:
-        shape = args.input_shape or DEFAULT_INPUT_SHAPES[args.model]
-        classes = args.classes or DEFAULT_CLASSES.get(args.model, 10)
+    looks_like_path = name.endswith(".npz") or "/" in name or "\\" in name
+    if name in MODELS:
+        shape = input_shape or DEFAULT_INPUT_SHAPES[name]
+        classes = classes or DEFAULT_CLASSES.get(name, 10)
         if classes < 2:
             raise UsageError(f"--classes must be >= 2, got {classes}")
         try:
-            model = build_model(args.model, shape, classes)
+            return build_model(name, shape, classes)
         except ValueError as e:
             raise UsageError(str(e)) from None
-    elif Path(args.model).is_file():
-        if args.input_shape is not None or args.classes is not None:
+    elif Path(name).is_file():
+        if input_shape is not None or classes is not None:
             raise UsageError("--input-shape and --classes are fixed by the checkpoint; drop them")
-        model = _load_checkpoint_arg(Path(args.model)).model
+        return _load_checkpoint_arg(Path(name)).model
     elif looks_like_path:
-        raise UsageError(f"checkpoint file {args.model!r} does not exist")
+        raise UsageError(f"checkpoint file {name!r} does not exist")
     else:
         raise UsageError(f"MODEL must be one of {', '.join(sorted(MODELS))} or a checkpoint "
-                         f"file, got {args.model!r}")
+                         f"file, got {name!r}")
+
+
+def cmd_summary(args) -> int:
+    from .nn import summary
+
+    model = model_from_arg(args.model, args.input_shape, args.classes)
     s = summary(model)
     if args.json:
         print(json.dumps(s.to_dict()))

@@ -30,8 +30,8 @@ from pathlib import Path
 import numpy as np
 
 from ..cli import (
-    DEFAULT_CLASSES, DEFAULT_INPUT_SHAPES, UsageError, _console, _load_checkpoint_arg,
-    _load_image, input_shape, non_negative_int, positive_int,
+    UsageError, _console, _load_checkpoint_arg, _load_image, input_shape, model_from_arg,
+    non_negative_int, positive_int,
 )
 from ..models import MODELS
 
@@ -323,7 +323,6 @@ def cmd_conv(args) -> int:
 
 def _model(args):
     """MODEL (a built-in name or a checkpoint path) or the --conv layers, built."""
-    from ..models import build_model
     from ..nn import Conv2D, Sequential
     from ..nn.sequential import LayerShapeError
 
@@ -337,21 +336,7 @@ def _model(args):
             raise UsageError(f"--conv layers do not fit --input-shape {shape}: {e}") from None
     if args.model is None:
         raise UsageError("give a MODEL (a built-in name or a checkpoint) or --conv FxK")
-    if args.model in MODELS:
-        shape = args.input_shape or DEFAULT_INPUT_SHAPES[args.model]
-        classes = args.classes or DEFAULT_CLASSES.get(args.model, 10)
-        if classes < 2:
-            raise UsageError(f"--classes must be >= 2, got {classes}")
-        try:
-            return build_model(args.model, shape, classes)
-        except ValueError as e:
-            raise UsageError(str(e)) from None
-    if Path(args.model).is_file():
-        if args.input_shape is not None or args.classes is not None:
-            raise UsageError("--input-shape and --classes are fixed by the checkpoint; drop them")
-        return _load_checkpoint_arg(Path(args.model)).model
-    raise UsageError(f"MODEL must be one of {', '.join(sorted(MODELS))} or an existing "
-                     f"checkpoint file, got {args.model!r}")
+    return model_from_arg(args.model, args.input_shape, args.classes)
 
 
 def cmd_sharing(args) -> int:
