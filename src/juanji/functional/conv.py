@@ -165,7 +165,6 @@ def conv2d_backward(dy, cache: Conv2dCache, *, need_dx: bool = True):
     dy = check_dy(dy, cache.out_shape, w.dtype, "conv2d")
     kh, kw, _, c_out = w.shape
     n, ho, wo, _ = cache.out_shape
-    c_in = cache.padded_shape[3]
     dy2 = dy.reshape(n * ho * wo, c_out)  # (N*Ho*Wo, C_out)
 
     db = None if cache.b_shape is None else _sum_rows(dy, c_out).reshape(cache.b_shape)
