@@ -26,6 +26,7 @@ import numpy as np
 
 from ._args import Pair, Padding2D, check_cache, check_dy, check_float_array, pair, resolve_padding
 from .sizes import output_size
+from ._parallel import over_batch
 from .windows import add_windows_back, pad_nhwc, unpad_nhwc, window_view
 
 _NO_DILATION = (1, 1)
@@ -103,10 +104,13 @@ def _forward_args(x, kernel_size, stride, padding, ceil_mode):
     return x, _geometry(x, kernel_size, stride, padding, ceil_mode)
 
 
-def _finish_dx(dxp: np.ndarray, geo: PoolGeometry) -> np.ndarray:
-    """Crop the padding (and ceil-mode extra cells) off a gradient w.r.t. the padded input."""
+def _windows_back(dwin: np.ndarray, geo: PoolGeometry) -> np.ndarray:
+    """Sum the windows' gradients (n, Ho, Wo, kh, kw, C) back onto the input: a (n, H, W, C) view
+    with the padding (and ceil-mode extra cells) cropped off; n may be a slice of the batch."""
     _, h, w, _ = geo.in_shape
-    return np.ascontiguousarray(unpad_nhwc(dxp, geo.padding, (h, w)))  # (N, H, W, C)
+    _, hp, wp, c = geo.padded_shape
+    dxp = add_windows_back(dwin, (len(dwin), hp, wp, c), geo.stride, _NO_DILATION)
+    return unpad_nhwc(dxp, geo.padding, (h, w))  # (n, H, W, C)
 
 
 # --------------------------------------------------------------------------------- max pooling
@@ -131,6 +135,26 @@ def _first_real_offset(geo: PoolGeometry) -> np.ndarray:
     a = np.maximum(top - np.arange(ho) * geo.stride[0], 0)  # (Ho,)
     b = np.maximum(left - np.arange(wo) * geo.stride[1], 0)  # (Wo,)
     return a[:, None] * geo.kernel[1] + b[None, :]  # (Ho, Wo)
+
+
+def _max_and_argmax(views: list, best: np.ndarray, arg: np.ndarray) -> bool:
+    """best = the max of the offset views, arg = the offset of the first maximum; in place.
+
+    Returns whether a NaN came out (the caller then applies PyTorch's NaN rule).
+    """
+    if len(views) == 1:
+        best[...] = views[0]
+        arg[...] = 0
+    else:
+        np.greater(views[1], views[0], out=arg)  # offsets 0 or 1: the comparison is the argmax
+        np.maximum(views[0], views[1], out=best)
+    for k in range(2, len(views)):
+        v = views[k]
+        gt = v > best  # strictly greater: on a tie the earlier (first) cell keeps the win
+        np.maximum(best, v, out=best)  # np.maximum propagates NaN
+        # arg = where(gt, k, arg), branch-free: ~30x faster than np.where on random masks
+        arg += gt * (arg.dtype.type(k) - arg)
+    return bool(np.isnan(best).any())
 
 
 def max_pool2d_forward(x: np.ndarray, kernel_size, *, stride=None, padding=0,
@@ -168,23 +192,13 @@ def max_pool2d_forward(x: np.ndarray, kernel_size, *, stride=None, padding=0,
     (2, 5, 5, 3)
     """
     x, geo = _forward_args(x, kernel_size, stride, padding, ceil_mode)
-    views = _offset_views(x, geo, -np.inf)
-    k_total = len(views)
-    arg_dtype = np.min_scalar_type(k_total - 1)
-    best = views[0] if k_total > 1 else views[0].copy()  # copied by the first np.maximum below
-    arg = np.zeros(geo.out_shape, dtype=arg_dtype) if k_total == 1 else None  # (N, Ho, Wo, C)
-    for k in range(1, k_total):
-        v = views[k]
-        gt = v > best  # strictly greater: on a tie the earlier (first) cell keeps the win
-        best = np.maximum(best, v, out=None if k == 1 else best)  # np.maximum propagates NaN
-        if k == 1:  # offsets so far are 0 or 1: the comparison is the argmax
-            arg = gt.astype(arg_dtype)  # (N, Ho, Wo, C)
-        else:
-            # arg = where(gt, k, arg), branch-free: ~30x faster than np.where on random masks
-            arg += gt * (arg.dtype.type(k) - arg)
-    y = best  # (N, Ho, Wo, C)
-    nan_out = np.isnan(y)
-    if nan_out.any():  # PyTorch: a NaN wins, and a later NaN replaces an earlier one
+    views = _offset_views(x, geo, -np.inf)  # kh*kw views (N, Ho, Wo, C)
+    y = np.empty(geo.out_shape, dtype=x.dtype)  # (N, Ho, Wo, C)
+    arg = np.empty(geo.out_shape, dtype=np.min_scalar_type(len(views) - 1))  # (N, Ho, Wo, C)
+    found_nan = over_batch(lambda s: _max_and_argmax([v[s] for v in views], y[s], arg[s]),
+                           geo.out_shape[0], work=x.size)
+    if any(found_nan):  # PyTorch: a NaN wins, and a later NaN replaces an earlier one
+        nan_out = np.isnan(y)
         for k, v in enumerate(views):
             arg = np.where(nan_out & np.isnan(v), arg.dtype.type(k), arg)
     (top, _), (left, _) = geo.padding
@@ -223,15 +237,25 @@ def max_pool2d_backward(dy: np.ndarray, cache: MaxPool2dCache) -> np.ndarray:
         # Windows tile x: every input cell is offset (a, b) of exactly one window, so write the
         # gradient straight into its slice of dx, no zero-fill and no summing needed.
         dx = np.empty((n, ho, kh, wo, kw, c), dtype=dy.dtype)  # (N, Ho, kh, Wo, kw, C)
-        for a in range(kh):
-            for b in range(kw):
-                np.multiply(dy, arg == a * kw + b, out=dx[:, :, a, :, b, :])
+
+        def route(s: slice) -> None:
+            for a in range(kh):
+                for b in range(kw):
+                    np.multiply(dy[s], arg[s] == a * kw + b, out=dx[s, :, a, :, b, :])
+
+        over_batch(route, n, work=dx.size)
         return dx.reshape(geo.in_shape)  # (N, H, W, C)
     offsets = np.arange(kh * kw, dtype=arg.dtype)[:, None]  # (kh*kw, 1)
-    dwin = (arg[:, :, :, None, :] == offsets) * dy[:, :, :, None, :]  # (N, Ho, Wo, kh*kw, C)
-    dwin = dwin.reshape(n, ho, wo, kh, kw, c)  # (N, Ho, Wo, kh, kw, C)
-    dxp = add_windows_back(dwin, geo.padded_shape, geo.stride, _NO_DILATION)  # (N, Hp, Wp, C)
-    return _finish_dx(dxp, geo)
+    dx = np.empty(geo.in_shape, dtype=dy.dtype)  # (N, H, W, C)
+
+    def route_overlapping(s: slice) -> None:
+        # (n_s, Ho, Wo, kh*kw, C): dy where the offset won, else 0
+        dwin = (arg[s, :, :, None, :] == offsets) * dy[s, :, :, None, :]
+        dwin = dwin.reshape(-1, ho, wo, kh, kw, c)  # (n_s, Ho, Wo, kh, kw, C)
+        dx[s] = _windows_back(dwin, geo)  # (n_s, H, W, C)
+
+    over_batch(route_overlapping, n, work=dx.size)
+    return dx
 
 
 # ----------------------------------------------------------------------------- average pooling
@@ -300,14 +324,22 @@ def avg_pool2d_forward(x: np.ndarray, kernel_size, *, stride=None, padding=0,
     """
     count_include_pad = _check_bool(count_include_pad, "count_include_pad")
     x, geo = _forward_args(x, kernel_size, stride, padding, ceil_mode)
-    views = _offset_views(x, geo, 0.0)
-    total = views[0] + views[1] if len(views) > 1 else views[0].copy()  # (N, Ho, Wo, C)
-    for v in views[2:]:
-        total += v  # summing the kh*kw offset views beats .sum(axis=(3, 4)) on the strided view
+    views = _offset_views(x, geo, 0.0)  # kh*kw views (N, Ho, Wo, C)
     divisor = _divisor(geo, count_include_pad, x.dtype)  # (Ho, Wo, 1)
     if (divisor == divisor.flat[0]).all():
         divisor = divisor.reshape(-1)[0:1].reshape(())  # () : one number divides ~2x faster
-    total /= divisor
+    total = np.empty(geo.out_shape, dtype=x.dtype)  # (N, Ho, Wo, C)
+
+    def mean(s: slice) -> None:
+        if len(views) == 1:
+            total[s] = views[0][s]
+        else:
+            np.add(views[0][s], views[1][s], out=total[s])
+        for v in views[2:]:
+            total[s] += v[s]  # summing the offset views beats .sum(axis=(3, 4)) on the strided view
+        total[s] /= divisor
+
+    over_batch(mean, geo.out_shape[0], work=x.size)
     return total, AvgPool2dCache(divisor, geo, x.dtype)
 
 
@@ -334,11 +366,23 @@ def avg_pool2d_backward(dy: np.ndarray, cache: AvgPool2dCache) -> np.ndarray:
     dy = check_dy(dy, geo.out_shape, cache.dtype, "avg_pool2d")
     n, ho, wo, c = geo.out_shape
     kh, kw = geo.kernel
-    g = dy / cache.divisor  # (N, Ho, Wo, C): what every cell of the window receives
+    divisor = cache.divisor  # () or (Ho, Wo, 1)
     if geo.tiled:
-        # every input cell lies in exactly one window: broadcast g over it, one copy
-        dx = np.broadcast_to(g[:, :, None, :, None, :], (n, ho, kh, wo, kw, c))  # a view
-        return dx.reshape(geo.in_shape)  # (N, Ho, kh, Wo, kw, C) -> (N, H, W, C), one copy
-    dwin = np.broadcast_to(g[:, :, :, None, None, :], (n, ho, wo, kh, kw, c))  # (N,Ho,Wo,kh,kw,C)
-    dxp = add_windows_back(dwin, geo.padded_shape, geo.stride, _NO_DILATION)  # (N, Hp, Wp, C)
-    return _finish_dx(dxp, geo)
+        # every input cell lies in exactly one window: it receives dy / divisor, written at once
+        dx = np.empty((n, ho, kh, wo, kw, c), dtype=dy.dtype)  # (N, Ho, kh, Wo, kw, C)
+        div6 = divisor if divisor.ndim == 0 else divisor[:, None, :, None, :]  # (Ho, 1, Wo, 1, 1)
+
+        def split(s: slice) -> None:
+            np.divide(dy[s, :, None, :, None, :], div6, out=dx[s])  # (n_s, Ho, kh, Wo, kw, C)
+
+        over_batch(split, n, work=dx.size)
+        return dx.reshape(geo.in_shape)  # (N, H, W, C), free: dx is contiguous
+    dx = np.empty(geo.in_shape, dtype=dy.dtype)  # (N, H, W, C)
+
+    def split_overlapping(s: slice) -> None:
+        g = dy[s] / divisor  # (n_s, Ho, Wo, C): what every cell of the window receives
+        dwin = np.broadcast_to(g[:, :, :, None, None, :], (len(g), ho, wo, kh, kw, c))
+        dx[s] = _windows_back(dwin, geo)  # (n_s, H, W, C)
+
+    over_batch(split_overlapping, n, work=dx.size)
+    return dx

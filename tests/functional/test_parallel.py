@@ -1,0 +1,136 @@
+"""Batch-split threading: slices, thread counts, errors, nesting, and every op that splits its batch
+giving bit-for-bit the single-thread result (forced to split tiny inputs three ways)."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from juanji import functional as jf
+from juanji.functional import _parallel
+from tests.functional.test_pool import GRID, GRID_IDS
+
+
+@pytest.fixture
+def threads():
+    """Set the thread count (and split any work, however small) for one test; restore after."""
+    old_count, old_min = jf.get_num_threads(), _parallel.MIN_WORK
+
+    def set_threads(n, min_work=1):
+        jf.set_num_threads(n)
+        _parallel.MIN_WORK = min_work
+
+    yield set_threads
+    jf.set_num_threads(old_count)
+    _parallel.MIN_WORK = old_min
+
+
+@pytest.mark.parametrize("n, parts", [(10, 3), (2, 2), (7, 1), (3, 5), (64, 2)])
+def test_slices_cover_the_batch_in_order_with_near_equal_sizes(n, parts):
+    got = _parallel.slices(n, parts)
+    assert len(got) == min(parts, n)
+    assert [i for s in got for i in range(n)[s]] == list(range(n))
+    sizes = [s.stop - s.start for s in got]
+    assert max(sizes) - min(sizes) <= 1
+
+
+def test_big_work_runs_on_several_threads_and_small_work_on_the_caller(threads):
+    threads(2, min_work=100)
+    seen = []
+    out = np.zeros(8)
+
+    def body(s):
+        seen.append(threading.get_ident())
+        out[s] = np.arange(8)[s] ** 2
+
+    _parallel.over_batch(body, 8, work=200)  # two slices of 100
+    assert len(set(seen)) == 2 and threading.get_ident() in seen
+    np.testing.assert_array_equal(out, np.arange(8) ** 2)
+    seen.clear()
+    _parallel.over_batch(body, 8, work=199)  # under two slices' worth: one call, this thread
+    assert seen == [threading.get_ident()]
+
+
+def test_one_thread_never_splits(threads):
+    threads(1)
+    calls = []
+    _parallel.over_batch(calls.append, 10, work=10**9)
+    assert calls == [slice(0, 10)]
+
+
+def test_nested_steps_run_serially_inside_a_body(threads):
+    threads(2)
+    inner = []
+
+    def body(s):
+        _parallel.over_batch(inner.append, 6, work=10**9)
+
+    _parallel.over_batch(body, 4, work=10**9)
+    assert inner == [slice(0, 6), slice(0, 6)]  # each outer slice ran the inner step whole
+
+
+def test_an_error_in_any_slice_reaches_the_caller_after_all_finish(threads):
+    threads(3)
+    done = []
+
+    def body(s):
+        if s.start > 0:
+            raise ValueError(f"slice {s.start} failed")
+        done.append(s)
+
+    with pytest.raises(ValueError, match="slice"):
+        _parallel.over_batch(body, 9, work=10**9)
+    assert done == [slice(0, 3)]
+
+
+def test_sum_over_batch_adds_partials_in_slice_order(threads):
+    threads(3)
+    parts = _parallel.sum_over_batch(lambda s: [s.start], 9, work=10**9)  # list + list: order
+    assert parts == [0, 3, 6]
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.0, "2", True, None])
+def test_set_num_threads_refuses(bad):
+    with pytest.raises(ValueError, match=r"`n` must be an int >= 1 \(threads\), got"):
+        jf.set_num_threads(bad)
+
+
+def test_thread_count_from_the_environment(monkeypatch):
+    monkeypatch.setenv("JUANJI_NUM_THREADS", "3")
+    monkeypatch.setenv("OMP_NUM_THREADS", "5")
+    assert _parallel._threads_from_env() == 3
+    monkeypatch.delenv("JUANJI_NUM_THREADS")
+    assert _parallel._threads_from_env() == 5  # what PyTorch reads
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    assert _parallel._threads_from_env() >= 1
+    for bad in ("many", "0"):
+        monkeypatch.setenv("JUANJI_NUM_THREADS", bad)
+        with pytest.raises(ValueError, match=r"`JUANJI_NUM_THREADS` must be a whole number of "
+                                             r"threads >= 1, got"):
+            _parallel._threads_from_env()
+
+
+def _pools(x, dy_seed, kernel, stride, padding, ceil_mode):
+    y, cache = jf.max_pool2d_forward(x, kernel, stride=stride, padding=padding,
+                                     ceil_mode=ceil_mode)
+    dy = np.random.default_rng(dy_seed).standard_normal(y.shape)
+    z, acache = jf.avg_pool2d_forward(x, kernel, stride=stride, padding=padding,
+                                      ceil_mode=ceil_mode)
+    return (y, cache.argmax, jf.max_pool2d_backward(dy, cache), z,
+            jf.avg_pool2d_backward(dy, acache))
+
+
+@pytest.mark.parametrize("config", GRID, ids=GRID_IDS)
+def test_pools_split_three_ways_equal_one_thread_bit_for_bit(threads, config):
+    (n, h, w), kernel, stride, padding, ceil_mode = config
+    x = np.random.default_rng(1).standard_normal((5, h, w, 3))  # 5 images: slices 1, 2, 2
+    x[0, 0, :2] = 7.0  # a tie
+    x[3, -1, -1, 1] = np.nan  # a NaN wins its window (PyTorch's rule), applied after the split
+    threads(1)
+    want = _pools(x, 2, kernel, stride, padding, ceil_mode)
+    threads(3)
+    got = _pools(x, 2, kernel, stride, padding, ceil_mode)
+    for g, e in zip(got, want):
+        np.testing.assert_array_equal(g, e)
