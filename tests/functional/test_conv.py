@@ -3,6 +3,7 @@ differences in float64, and every refusal with its message."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import NamedTuple
 
 import numpy as np
@@ -12,7 +13,7 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from juanji.functional import conv2d_backward, conv2d_forward, linear_forward
+from juanji.functional import conv2d_backward, conv2d_forward, conv_banded, linear_forward
 from juanji.functional.conv import Conv2dCache
 from tests.helpers import (
     assert_close, assert_grad_matches_fd, hwio_to_torch, nhwc_to_torch, torch_to_hwio,
@@ -103,13 +104,33 @@ def torch_run(case: Case, x, w, b, dy):
     return torch_to_nhwc(yt), torch_to_nhwc(xt.grad), torch_to_hwio(wt.grad), db
 
 
+PATHS = ["banded", "im2col"]  # the two GEMM formulations every groups-1 case runs through
+
+
+@contextlib.contextmanager
+def conv_path(path: str):
+    """Force the banded GEMMs wherever they apply (groups 1), or turn them off ("im2col")."""
+    saved = conv_banded.MAX_WASTE, conv_banded.MAX_BAND_BYTES
+    limit = float("inf") if path == "banded" else 0
+    conv_banded.MAX_WASTE = conv_banded.MAX_BAND_BYTES = limit
+    try:
+        yield
+    finally:
+        conv_banded.MAX_WASTE, conv_banded.MAX_BAND_BYTES = saved
+
+
+@pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("bias", BIASES)
 @pytest.mark.parametrize("name", CASES)
-def test_matches_torch(name, bias, dtype):
+def test_matches_torch(name, bias, dtype, path):
     case = CASES[name]
     x, w, b, dy = make(case, bias, dtype)
-    y, dx, dw, db = run(case, x, w, b, dy)
+    with conv_path(path):
+        _, cache = conv2d_forward(x, w, b, stride=case.stride, padding=case.padding,
+                                  dilation=case.dilation, groups=case.groups)
+        assert (cache.band is not None) == (path == "banded" and case.groups == 1)
+        y, dx, dw, db = run(case, x, w, b, dy)
     ty, tdx, tdw, tdb = torch_run(case, x, w, b, dy)
 
     assert y.shape == (case.x_shape[0], *case.out_hw, case.c_out)
@@ -130,14 +151,16 @@ REFERENCE_CASES = ["3x3_pad1", "same_stride2_odd", "asymmetric_explicit", "strid
                    "kernel_fills_padded_input", "batch1_1x1"]
 
 
+@pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("bias", ["vector", None])
 @pytest.mark.parametrize("name", REFERENCE_CASES)
-def test_matches_loop_reference(name, bias):
+def test_matches_loop_reference(name, bias, path):
     from juanji import reference  # the plain-loop oracle
 
     case = CASES[name]
     x, w, b, dy = make(case, bias, np.float64, seed=1)
-    ours = run(case, x, w, b, dy)
+    with conv_path(path):
+        ours = run(case, x, w, b, dy)
     theirs = run(case, x, w, b, dy, module=reference)
     for what, a, e in zip(("y", "dx", "dw"), ours, theirs):
         assert_close(a, e, np.float64, what)
@@ -147,16 +170,18 @@ def test_matches_loop_reference(name, bias):
         assert_close(ours[3], theirs[3], np.float64, "db")
 
 
+@pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("name", CASES)
-def test_finite_differences_for_x_w_and_b_separately(name):
+def test_finite_differences_for_x_w_and_b_separately(name, path):
     case = CASES[name]
     x, w, b, dy = make(case, "vector", np.float64, seed=2)
-    _, dx, dw, db = run(case, x, w, b, dy)
     kw = dict(stride=case.stride, padding=case.padding, dilation=case.dilation,
               groups=case.groups)
-    assert_grad_matches_fd(dx, lambda v: conv2d_forward(v, w, b, **kw)[0], x, dy, "dx")
-    assert_grad_matches_fd(dw, lambda v: conv2d_forward(x, v, b, **kw)[0], w, dy, "dw")
-    assert_grad_matches_fd(db, lambda v: conv2d_forward(x, w, v, **kw)[0], b, dy, "db")
+    with conv_path(path):
+        _, dx, dw, db = run(case, x, w, b, dy)
+        assert_grad_matches_fd(dx, lambda v: conv2d_forward(v, w, b, **kw)[0], x, dy, "dx")
+        assert_grad_matches_fd(dw, lambda v: conv2d_forward(x, v, b, **kw)[0], w, dy, "dw")
+        assert_grad_matches_fd(db, lambda v: conv2d_forward(x, w, v, **kw)[0], b, dy, "db")
 
 
 @st.composite
@@ -178,11 +203,13 @@ def random_geometry(draw):
     return Case(x_shape, kernel, c_out, stride, pad, dilation, groups, pad, out_hw)
 
 
-@settings(max_examples=40, deadline=None)
-@given(case=random_geometry(), bias=st.sampled_from(BIASES))
-def test_random_geometries_match_torch(case, bias):
+@settings(max_examples=60, deadline=None)
+@given(case=random_geometry(), bias=st.sampled_from(BIASES), path=st.sampled_from(PATHS))
+def test_random_geometries_match_torch(case, bias, path):
     x, w, b, dy = make(case, bias, np.float64)
-    ours, theirs = run(case, x, w, b, dy), torch_run(case, x, w, b, dy)
+    with conv_path(path):
+        ours = run(case, x, w, b, dy)
+    theirs = torch_run(case, x, w, b, dy)
     for what, a, e in zip(("y", "dx", "dw", "db"), ours, theirs):
         if e is None:
             assert a is None
@@ -212,12 +239,18 @@ def test_backward_twice_gives_the_same_gradients():
 
 def test_cache_holds_only_what_backward_needs():
     x, w = np.ones((2, 5, 5, 3)), np.ones((3, 3, 3, 4))
-    _, cache = conv2d_forward(x, w, np.zeros(4), padding=1)
+    with conv_path("im2col"):
+        _, cache = conv2d_forward(x, w, np.zeros(4), padding=1)
     assert isinstance(cache, Conv2dCache)
     assert set(cache.__slots__) == {"cols", "xp", "chunk", "w", "padded_shape", "in_hw",
                                     "padding", "stride", "dilation", "groups", "b_shape",
-                                    "out_shape", "rows"}
-    assert cache.cols.shape == (2 * 5 * 5, 3 * 3 * 3)
+                                    "out_shape", "rows", "band"}
+    assert cache.cols.shape == (2 * 5 * 5, 3 * 3 * 3)  # im2col: one window per row
+    assert cache.band is None and cache.rows is None
+    with conv_path("banded"):
+        _, cache = conv2d_forward(x, w, np.zeros(4), padding=1)
+    assert cache.cols.shape == (2 * 5, 3 * 7 * 3)  # banded: kh padded rows per output row
+    assert cache.band.shape == (3 * 7 * 3, 5 * 4)  # (kh*Wp*C_in, Wo*C_out)
     with pytest.raises(AttributeError):
         cache.w = w  # frozen
 

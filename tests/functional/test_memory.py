@@ -32,7 +32,8 @@ GEOMETRIES = [  # (kernel, stride, padding, dilation, groups, C_in, C_out)
 
 
 @pytest.mark.parametrize("geo, chunk", list(itertools.product(GEOMETRIES, [1, 2, 3])))
-def test_chunked_conv_equals_unchunked_exactly(budget, geo, chunk):
+def test_chunked_conv_equals_unchunked_exactly(budget, geo, chunk, monkeypatch):
+    monkeypatch.setattr(jf.conv_banded, "MAX_WASTE", 0)  # chunking belongs to the im2col path
     k, s, p, d, g, c_in, c_out = geo
     rng = np.random.default_rng(0)
     x = _ints(rng, (7, 9, 8, c_in))
@@ -53,7 +54,8 @@ def test_chunked_conv_equals_unchunked_exactly(budget, geo, chunk):
         np.testing.assert_array_equal(got, want)
 
 
-def test_one_image_over_budget_says_how_much_it_needs(budget):
+def test_one_image_over_budget_says_how_much_it_needs(budget, monkeypatch):
+    monkeypatch.setattr(jf.conv_banded, "MAX_WASTE", 0)  # the im2col columns are what is budgeted
     x = np.zeros((2, 10, 10, 3), np.float32)
     w = np.zeros((3, 3, 3, 8), np.float32)
     need = 8 * 8 * 3 * 3 * 3 * 4  # Ho*Wo*kh*kw*C_in float32 bytes for one image
@@ -97,3 +99,23 @@ def test_environment_variable(monkeypatch):
         with pytest.raises(ValueError, match=r"`JUANJI_MEMORY_BUDGET` must be a whole number"):
             memory._parse_env()
     assert isinstance(MemoryBudgetError("x"), ValueError)
+
+
+def test_banded_conv_stays_under_the_budget_or_leaves_it_to_im2col(budget):
+    x = np.zeros((4, 10, 10, 3), np.float32)
+    w = np.zeros((3, 3, 3, 8), np.float32)
+    rows = 4 * 8 * 3 * 10 * 3 * 4  # N*Ho*kh*Wp*C_in float32 bytes of the banded row windows
+    budget(rows)
+    assert jf.conv2d_forward(x, w)[1].band is not None  # fits: banded, whole batch
+    budget(rows - 1)
+    cache = jf.conv2d_forward(x, w)[1]
+    assert cache.band is None and cache.chunk < 4  # over: im2col, in chunks
+
+
+def test_keep_freed_memory_on_glibc():
+    import platform
+
+    from juanji.functional import memory
+    glibc = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
+    assert memory.keep_freed_memory() is glibc
+    assert memory.keep_freed_memory() is glibc  # idempotent

@@ -37,7 +37,7 @@ from ._args import (
     Padding2D, Pair, check_cache, check_dy, check_float_array, check_same_dtype, pair,
     resolve_padding,
 )
-from . import conv_shifted
+from . import conv_banded, conv_shifted
 from ._threads import SMALL_OUTPUT, gemm_threads
 from .memory import batch_chunk
 from .sizes import _positive_int, output_size
@@ -65,6 +65,9 @@ class Conv2dCache:
     out_shape: tuple        # (N, Ho, Wo, C_out)
     rows: np.ndarray | None = None  # (N*Hp*Wp + tail, C_in) padded rows when the conv ran
                                     # shifted (conv_shifted: stride 1, no columns); else None
+    band: np.ndarray | None = None  # (kh*Wp*C_in, Wo*C_out) banded weights when the conv ran
+                                    # banded (conv_banded); cols then holds its row windows
+                                    # (N*Ho, kh*Wp*C_in); else None
 
 
 def conv2d_forward(x, w, b=None, *, stride=1, padding=0, dilation=1,
@@ -121,6 +124,18 @@ def conv2d_forward(x, w, b=None, *, stride=1, padding=0, dilation=1,
                               groups=groups, b_shape=None if b is None else b.shape,
                               out_shape=y.shape, rows=rows)
     xp = pad_nhwc(x, pad)  # (N, Hp, Wp, C_in)
+    if conv_banded.usable(x.shape, w.shape, padded_shape[1:3], (ho, wo), groups,
+                          x.dtype.itemsize):
+        xrows = conv_banded.row_windows(xp, kh, stride[0], dilation[0], ho)  # (N*Ho, kh*Wp*C_in)
+        band = conv_banded.band(w, padded_shape[2], wo, stride[1], dilation[1])
+        y = conv_banded.forward(xrows, band)  # (N*Ho, Wo*C_out)
+        if b is not None:
+            _add_bias(y, b.reshape(c_out))  # in place, y is our own
+        y = y.reshape(n, ho, wo, c_out)  # (N, Ho, Wo, C_out), free
+        return y, Conv2dCache(cols=xrows, xp=None, chunk=n, w=w, padded_shape=padded_shape,
+                              in_hw=(h, wd), padding=pad, stride=stride, dilation=dilation,
+                              groups=groups, b_shape=None if b is None else b.shape,
+                              out_shape=y.shape, band=band)
     geo = (kernel, stride, dilation, (ho, wo))
     chunk = batch_chunk(n, ho * wo * kh * kw * c_in * x.dtype.itemsize, "conv2d")
     if chunk >= n:
@@ -175,6 +190,16 @@ def conv2d_backward(dy, cache: Conv2dCache, *, need_dx: bool = True):
                                         need_dx)
         if not need_dx:
             return None, dw, db
+        return unpad_nhwc(dxp, cache.padding, cache.in_hw), dw, db  # (N, H, W, C_in)
+    if cache.band is not None:  # banded: three GEMMs against the band matrix
+        dy_rows = dy.reshape(n * ho, wo * c_out)  # (N*Ho, Wo*C_out), free
+        wp = cache.padded_shape[2]
+        dw = conv_banded.weight_grad(cache.cols, dy_rows, w.shape, wp, cache.stride[1],
+                                     cache.dilation[1])
+        if not need_dx:
+            return None, dw, db
+        dxp = conv_banded.input_grad(dy_rows, cache.band, cache.padded_shape, kh, ho,
+                                     cache.stride[0], cache.dilation[0])  # (N, Hp, Wp, C_in)
         return unpad_nhwc(dxp, cache.padding, cache.in_hw), dw, db  # (N, H, W, C_in)
     dxp = np.zeros(cache.padded_shape, dtype=w.dtype) if need_dx else None  # (N, Hp, Wp, C_in)
     if cache.cols is not None:  # the whole batch at once

@@ -1,0 +1,77 @@
+"""The banded-GEMM conv: its band matrix cell by cell, when it is chosen, and dx skipped on demand
+(its values against PyTorch, the loop reference and finite differences run in test_conv, where
+every groups-1 case goes through both the banded and the im2col path)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from juanji.functional import conv2d_backward, conv2d_forward, conv_banded
+from tests.functional.test_conv import conv_path
+from tests.helpers import assert_close
+
+
+def test_band_holds_each_tap_where_its_window_reads():
+    kh, kw, c_in, c_out = 2, 3, 2, 4
+    w = np.arange(kh * kw * c_in * c_out, dtype=np.float64).reshape(kh, kw, c_in, c_out) + 1
+    wp, wo, stride, dilation = 9, 3, 2, 1  # windows start at padded columns 0, 2, 4
+    band = conv_banded.band(w, wp, wo, stride, dilation)
+    assert band.shape == (kh * wp * c_in, wo * c_out)
+    b6 = band.reshape(kh, wp, c_in, wo, c_out)
+    for j in range(wo):
+        for col in range(wp):
+            b = col - j * stride
+            want = w[:, b] if 0 <= b < kw else np.zeros((kh, c_in, c_out))
+            np.testing.assert_array_equal(b6[:, col, :, j, :], want)
+
+
+def test_row_windows_are_the_kh_rows_each_output_row_reads():
+    x = np.arange(2 * 7 * 3 * 2, dtype=np.float64).reshape(2, 7, 3, 2)
+    rows = conv_banded.row_windows(x, kh=3, stride_h=2, dilation_h=2, ho=2)  # rows 0,2,4 / 2,4,6
+    assert rows.shape == (2 * 2, 3 * 3 * 2)
+    np.testing.assert_array_equal(rows[1].reshape(3, 3, 2), x[0, [2, 4, 6]])
+    np.testing.assert_array_equal(rows[2].reshape(3, 3, 2), x[1, [0, 2, 4]])
+
+
+@pytest.mark.parametrize("x_shape, w_shape, padding, groups, chosen", [
+    ((64, 28, 28, 1), (5, 5, 1, 6), 2, 1, True),      # LeNet-5's first conv
+    ((64, 14, 14, 6), (5, 5, 6, 16), 0, 1, True),     # and its second
+    ((2, 64, 64, 3), (3, 3, 3, 32), 1, 1, False),     # wide rows: 22x im2col's multiply-adds
+    ((2, 14, 14, 64), (3, 3, 64, 64), 1, 1, False),   # a 10.5 MiB band, mostly zeros
+    ((2, 14, 14, 6), (5, 5, 3, 16), 0, 2, False),     # groups: im2col per group
+])
+def test_chosen_for_narrow_rows_and_few_channels(x_shape, w_shape, padding, groups, chosen):
+    x = np.zeros(x_shape, np.float32)
+    w = np.zeros(w_shape, np.float32)
+    cache = conv2d_forward(x, w, padding=padding, groups=groups)[1]
+    assert (cache.band is not None) is chosen
+
+
+def test_need_dx_false_gives_the_same_dw_and_db():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((3, 9, 8, 2))
+    w = rng.standard_normal((3, 2, 2, 5))
+    b = rng.standard_normal(5)
+    with conv_path("banded"):
+        y, cache = conv2d_forward(x, w, b, stride=(2, 1), padding=1, dilation=(1, 2))
+        assert cache.band is not None
+        dy = rng.standard_normal(y.shape)
+        _, dw, db = conv2d_backward(dy, cache)
+        dx_none, dw2, db2 = conv2d_backward(dy, cache, need_dx=False)
+    assert dx_none is None
+    assert_close(dw2, dw, np.float64)
+    assert_close(db2, db, np.float64)
+
+
+def test_axes_of_length_one_with_odd_strides_are_read_right():
+    # x[None, :, :, None] has stride 0 on its batch and channel axes: "contiguous" to NumPy
+    grid = np.array([[1.0, 3, 2, 1], [2, 9, 9, 1], [1, 3, 2, 3], [5, 6, 1, 2]])
+    x = grid[None, :, :, None]
+    assert x.strides[3] == 0 and x.flags.c_contiguous
+    w = np.array([[1.0, 0], [0, -1]])[:, :, None, None]
+    with conv_path("banded"):
+        y, cache = conv2d_forward(x, w, np.array([0.5]))
+    assert cache.band is not None
+    want = grid[:-1, :-1] - grid[1:, 1:] + 0.5  # the 2x2 kernel [[1, 0], [0, -1]] by hand
+    np.testing.assert_array_equal(y[0, :, :, 0], want)
