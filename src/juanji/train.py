@@ -32,6 +32,7 @@ import numpy as np
 
 from .checkpoint import save_checkpoint
 from .data import BatchIterator, Dataset, Normalizer
+from .functional.memory import keep_freed_memory
 from .functional.losses import (
     SigmoidBinaryCrossEntropyCache,
     sigmoid_binary_cross_entropy_backward,
@@ -306,6 +307,7 @@ def fit(model, train: Dataset, *, val: Dataset | None = None, epochs: int, batch
     batches = BatchIterator(train, batch_size, shuffle=True, seed=seed, normalizer=normalizer,
                             augment=augment)
     params = model.parameters()
+    keep_freed_memory()  # every step reuses the last step's buffers instead of faulting them in
 
     def save(name: str, epoch: int) -> None:
         save_checkpoint(checkpoint_dir / name, model, optimizer=optimizer, scheduler=scheduler,

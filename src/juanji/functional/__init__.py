@@ -31,6 +31,12 @@ __all__ += [
 __all__ += ["max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward"]
 __all__ += ["conv2d_forward", "conv2d_backward"]
 
-from .memory import MemoryBudgetError, get_memory_budget, set_memory_budget  # noqa: E402
+from .memory import (  # noqa: E402
+    MemoryBudgetError, get_memory_budget, keep_freed_memory, set_memory_budget,
+)
 
-__all__ += ["set_memory_budget", "get_memory_budget", "MemoryBudgetError"]
+__all__ += ["set_memory_budget", "get_memory_budget", "MemoryBudgetError", "keep_freed_memory"]
+
+from ._parallel import get_num_threads, set_num_threads  # noqa: E402
+
+__all__ += ["set_num_threads", "get_num_threads"]
