@@ -34,30 +34,41 @@ def parse_shape(text: str) -> tuple[int, ...]:
 
 
 def same_threads() -> int:
-    """Give PyTorch the thread count NumPy's BLAS uses, so the comparison is like for like."""
+    """Give PyTorch and juanji's batch-split steps the thread count NumPy's BLAS uses, so the
+    comparison is like for like (``OPENBLAS_NUM_THREADS=1`` makes every contender one-threaded)."""
     import torch
+    from juanji.functional import keep_freed_memory, set_num_threads
 
     n = blas_threads()
     torch.set_num_threads(n)
+    set_num_threads(n)
+    keep_freed_memory()  # as juanji's fit() does; the one allocator serves PyTorch too
     return n
 
 
 def time_interleaved(fns: dict[str, Callable[[], object]], *, repeats: int = 15,
-                     warmup: int = 2) -> dict[str, float]:
-    """Median seconds per call of each function, running them in turn (A B C A B C ...).
+                     warmup: int = 2, block: int = 3) -> dict[str, float]:
+    """Median seconds per call of each function over ``repeats`` timed calls, the contenders
+    taking turns in short blocks (A A A B B B C C C A A A ...).
 
-    Interleaving spreads any slow phase of the machine over every contender alike.
+    Taking turns spreads any slow phase of the machine over every contender alike. Each block
+    starts with one untimed call: PyTorch's OpenMP workers keep spinning for a while after a
+    call returns, and on a 2-core machine a contender timed right after PyTorch would find the
+    second core busy (measured: juanji's pools 2.7 ms alone, 4.7 ms when timed straight after a
+    PyTorch call; PyTorch itself 1.6 vs 1.8 ms).
     """
     for _ in range(warmup):
         for fn in fns.values():
             fn()
     samples: dict[str, list[float]] = {name: [] for name in fns}
-    for _ in range(repeats):
+    while min(len(s) for s in samples.values()) < repeats:
         for name, fn in fns.items():
-            t0 = time.perf_counter()
-            fn()
-            samples[name].append(time.perf_counter() - t0)
-    return {name: statistics.median(s) for name, s in samples.items()}
+            fn()  # settles the machine after the previous contender; not timed
+            for _ in range(block):
+                t0 = time.perf_counter()
+                fn()
+                samples[name].append(time.perf_counter() - t0)
+    return {name: statistics.median(s[:repeats]) for name, s in samples.items()}
 
 
 def ms(seconds: float) -> str:
