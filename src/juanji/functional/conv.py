@@ -38,6 +38,7 @@ from ._args import (
     resolve_padding,
 )
 from . import conv_banded, conv_shifted
+from ._parallel import sum_over_batch
 from ._threads import SMALL_OUTPUT, gemm_threads
 from .memory import batch_chunk
 from .sizes import _positive_int, output_size
@@ -186,11 +187,9 @@ def conv2d_backward(dy, cache: Conv2dCache, *, need_dx: bool = True):
     if not isinstance(need_dx, (bool, np.bool_)):
         raise TypeError(f"`need_dx` must be True or False, got {need_dx!r}")
     if cache.rows is not None:  # shifted rows: one GEMM per kernel offset, no columns
-        dxp, dw = conv_shifted.backward(dy, cache.rows, w, cache.padded_shape, cache.dilation,
-                                        need_dx)
-        if not need_dx:
-            return None, dw, db
-        return unpad_nhwc(dxp, cache.padding, cache.in_hw), dw, db  # (N, H, W, C_in)
+        dx, dw = conv_shifted.backward(dy, cache.rows, w, cache.padded_shape, cache.dilation,
+                                       need_dx, cache.padding, cache.in_hw)
+        return dx, dw, db  # dx (N, H, W, C_in) or None
     if cache.band is not None:  # banded: three GEMMs against the band matrix
         dy_rows = dy.reshape(n * ho, wo * c_out)  # (N*Ho, Wo*C_out), free
         wp = cache.padded_shape[2]
@@ -337,16 +336,22 @@ def _cols_t_times_dy(cols: np.ndarray, dy2: np.ndarray, w_shape: tuple,
         # dw[k, g] = sum_m cols[m, k, g] * dy[m, g]
         dw = np.einsum("mkg,mg->kg", cols.reshape(m, taps, groups), dy2)  # (kh*kw, G)
         return dw.reshape(w_shape)  # (kh, kw, 1, C_out)
-    dw2 = np.empty((taps * c_in_g, c_out), dtype=cols.dtype)  # (kh*kw*C_in/G, C_out)
     c_out_g = c_out // groups
-    # a small output with a long inner dimension M: OpenBLAS splits it badly over threads
-    # (on a loaded 2-core machine (64, 37k) @ (37k, 64) took 670 ms on two threads, 3.4 ms on one)
-    macs = 0 if dw2.size < SMALL_OUTPUT else m * taps * c_in_g * c_out_g
-    with gemm_threads(macs):
+
+    def rows(s: slice) -> np.ndarray:  # dw summed over the column rows s
+        part = np.empty((taps * c_in_g, c_out), dtype=cols.dtype)  # (kh*kw*C_in/G, C_out)
         for g in range(groups):
             og = slice(g * c_out_g, (g + 1) * c_out_g)
-            # (kh*kw*C_in/G, M) @ (M, C_out/G) -> (kh*kw*C_in/G, C_out/G); .T is a view
-            np.matmul(_group_cols(cols, g, groups, taps).T, dy2[:, og], out=dw2[:, og])
+            # (kh*kw*C_in/G, rows) @ (rows, C_out/G) -> (kh*kw*C_in/G, C_out/G); .T is a view
+            np.matmul(_group_cols(cols[s], g, groups, taps).T, dy2[s, og], out=part[:, og])
+        return part
+
+    # a small output with a long inner dimension M: OpenBLAS splits it badly over its threads
+    # (on a loaded 2-core machine (64, 37k) @ (37k, 64) took 670 ms on two threads, 3.4 ms on
+    # one), so such products split their rows over juanji's threads instead, one BLAS thread each
+    small = taps * c_in_g * c_out < SMALL_OUTPUT
+    with gemm_threads(0 if small else m * taps * c_in_g * c_out_g):
+        dw2 = sum_over_batch(rows, m, work=m * taps * c_in_g) if small else rows(slice(0, m))
     return dw2.reshape(w_shape)  # (kh, kw, C_in/G, C_out), free
 
 

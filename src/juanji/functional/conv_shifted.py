@@ -26,15 +26,16 @@ from __future__ import annotations
 import numpy as np
 
 from . import _blas
-from ._threads import SMALL_OUTPUT, gemm_threads
+from ._parallel import sum_over_batch
+from ._threads import gemm_threads
 
 MIN_CHANNELS = 16   # fewer input channels: the per-offset GEMMs are too thin to beat im2col
 MAX_GRID_RATIO = 1.5  # padded grid cells per output pixel beyond which the waste is too large
-# Threads: forward and dx products follow `gemm_threads` (two BLAS threads for large ones); dw,
-# a small (C_in, C_out) output, runs on one. Forcing every product of the layer onto one thread
-# won under heavy load (load average 3-4: forward 304 -> 96 ms) but lost when one core was free
-# (load ~1.2, interleaved: 64x32x32x32 -> 64 fwd+bwd 105 ms with threads vs 120 ms forced;
-# tinyvgg step 335 vs 372 ms), which is the machine the issue's bars are about.
+# Threads: the forward's products follow `gemm_threads` (all BLAS threads for large ones); the
+# backward splits the batch over juanji's threads (`_parallel`), one BLAS thread each. Measured
+# on the quiet 2-core machine, tinyvgg's 32x64x64x32 -> 32 backward: 73-112 ms with dw on one
+# BLAS thread and dx on two, 47 ms split over the batch; its forward, split the same way, was no
+# faster than OpenBLAS's own two threads (27 vs 23-28 ms) and stays as it is.
 
 
 def usable(x_shape: tuple, w_shape: tuple, padded_hw: tuple, out_hw: tuple, stride: tuple,
@@ -97,27 +98,46 @@ def forward(xrows: np.ndarray, w: np.ndarray, bias, padded_shape: tuple, out_hw:
 
 
 def backward(dy: np.ndarray, xrows: np.ndarray, w: np.ndarray, padded_shape: tuple,
-             dilation: tuple, need_dx: bool):
-    """(dxp or None, dw): dxp (N, Hp, Wp, C_in) w.r.t. the padded input, dw like w."""
+             dilation: tuple, need_dx: bool, padding, in_hw: tuple):
+    """(dx or None, dw): dx (N, H, W, C_in) with the ``padding`` cropped off (H, W = ``in_hw``),
+    dw like w.
+
+    Both split the batch over threads (one BLAS thread each): dw sums each slice's partial dw
+    (a small output with a long inner dimension, which OpenBLAS's own threads split badly); dx
+    gives each slice its own padded rows, whose tail the slice's last image may reach into.
+    """
     n, hp, wp, c_in = padded_shape
     kh, kw, _, c_out = w.shape
     _, ho, wo, _ = dy.shape
+    (top, _), (left, _) = padding
+    h, wd = in_hw
     m = n * hp * wp
     dgrid = np.zeros((m, c_out), dtype=w.dtype)  # (N*Hp*Wp, C_out): zero off the output
     dgrid.reshape(n, hp, wp, c_out)[:, :ho, :wo, :] = dy
     w = np.ascontiguousarray(w)  # each w[a, b] a row-major (C_in, C_out) block
-    dw = np.empty(w.shape, dtype=w.dtype)  # (kh, kw, C_in, C_out)
-    dxrows = np.zeros((m + _tail(w.shape, wp, dilation), c_in), dtype=w.dtype) if need_dx \
-        else None  # (N*Hp*Wp + tail, C_in)
-    for a in range(kh):
-        for b in range(kw):
-            s = _shift(a, b, wp, dilation)
-            with gemm_threads(0 if c_in * c_out < SMALL_OUTPUT else m * c_in * c_out):
-                # dw[a, b] = X[s:s+M].T (C_in, M) @ dgrid (M, C_out)
-                np.matmul(xrows[s:s + m].T, dgrid, out=dw[a, b])
-            if need_dx:
-                with gemm_threads(m * c_in * c_out):
-                    # dX[s:s+M] (M, C_in) += dgrid (M, C_out) @ w[a, b].T (C_out, C_in)
-                    _blas.gemm(dgrid, w[a, b], dxrows[s:s + m], beta=1.0, trans_b=True)
-    dxp = None if dxrows is None else dxrows[:m].reshape(n, hp, wp, c_in)  # (N, Hp, Wp, C_in)
-    return dxp, dw
+    tail = _tail(w.shape, wp, dilation)
+    dx = np.empty((n, h, wd, c_in), dtype=w.dtype) if need_dx else None  # (N, H, W, C_in)
+
+    def images(s: slice) -> np.ndarray:  # dw of images s; their dx into dx[s]
+        r0, r1 = s.start * hp * wp, s.stop * hp * wp
+        part = np.empty(w.shape, dtype=w.dtype)  # (kh, kw, C_in, C_out)
+        for a in range(kh):
+            for b in range(kw):
+                sh = _shift(a, b, wp, dilation)
+                # dw[a, b] = X[sh+r0 : sh+r1].T (C_in, rows) @ dgrid[r0:r1] (rows, C_out)
+                np.matmul(xrows[sh + r0:sh + r1].T, dgrid[r0:r1], out=part[a, b])
+        if need_dx:
+            d_rows = np.zeros((r1 - r0 + tail, c_in), dtype=w.dtype)  # (rows + tail, C_in)
+            for a in range(kh):
+                for b in range(kw):
+                    sh = _shift(a, b, wp, dilation)
+                    # dX[sh:sh+rows] (rows, C_in) += dgrid (rows, C_out) @ w[a, b].T
+                    _blas.gemm(dgrid[r0:r1], w[a, b], d_rows[sh:sh + r1 - r0], beta=1.0,
+                               trans_b=True)
+            d_grid = d_rows[:r1 - r0].reshape(-1, hp, wp, c_in)  # (n_s, Hp, Wp, C_in)
+            dx[s] = d_grid[:, top:top + h, left:left + wd, :]  # the padding cropped off
+        return part
+
+    with gemm_threads(m * c_in * c_out):
+        dw = sum_over_batch(images, n, work=m * c_in * kh * kw)  # (kh, kw, C_in, C_out)
+    return dx, dw
