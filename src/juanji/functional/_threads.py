@@ -1,13 +1,14 @@
 """One BLAS thread for small matrix products.
 
-A matrix product of a few million multiply-adds takes well under a millisecond on one core, but
-OpenBLAS may still split it across its threads; each split waits for every thread to wake up,
-and on a busy machine that wait costs more than the product (measured on 2 loaded cores:
-(6400, 150) @ (150, 16) took 0.65 ms on one thread and 10.8 ms on two; LeNet-5's first Dense
-layer, 16 ms instead of 0.06 ms; a (1024, 288) @ (288, 64) conv, 30 ms instead of 3.6 ms). So
-products below ``SMALL_GEMM_MACS`` multiply-adds (2**26, about 1.5 ms of one core's work) run on
-one thread, as PyTorch runs small ops on one thread; larger ones keep the BLAS's own thread
-count. ``JUANJI_SMALL_GEMM_MACS`` in the environment overrides the threshold (0: never switch).
+A matrix product of a few million multiply-adds takes about 0.1 ms on one core, about what it
+costs OpenBLAS to wake its other threads and wait for them; so products below
+``SMALL_GEMM_MACS`` multiply-adds (2**22) run on one thread, as PyTorch runs small ops on one
+thread, and larger ones keep the BLAS's own thread count. The threshold was 2**26 while the
+machine was shared with other jobs (there, a product split over a busy core waits for it: on 2
+loaded cores (6400, 150) @ (150, 16) took 0.65 ms on one thread and 10.8 ms on two); on the quiet
+2-core machine the bars are about, 2**26 kept LeNet-5's banded conv GEMMs (43-48M multiply-adds)
+on one core: its training step took 9.8-11.3 ms instead of 8.9-9.5 ms with 2**22.
+``JUANJI_SMALL_GEMM_MACS`` in the environment overrides the threshold (0: never switch).
 
 The switch uses ``threadpoolctl`` when it is installed (about 5 us per switch) and is a no-op
 without it: NumPy alone still computes the same numbers, only the thread count differs.
@@ -24,7 +25,7 @@ import os
 
 import numpy as np  # noqa: F401  (used by the doctest)
 
-SMALL_GEMM_MACS = int(os.environ.get("JUANJI_SMALL_GEMM_MACS", 1 << 26))  # ~67M multiply-adds
+SMALL_GEMM_MACS = int(os.environ.get("JUANJI_SMALL_GEMM_MACS", 1 << 22))  # ~4M multiply-adds
 # Products with fewer output elements than this run on one thread whatever their length (a conv's
 # dw, (kh*kw*C_in, C_out), summed over every pixel): OpenBLAS splits such a small output badly;
 # on a loaded 2-core machine (64, 37k) @ (37k, 64) took 670 ms on two threads and 3.4 ms on one.
