@@ -47,15 +47,17 @@ def same_threads() -> int:
 
 
 def time_interleaved(fns: dict[str, Callable[[], object]], *, repeats: int = 15,
-                     warmup: int = 2, block: int = 3) -> dict[str, float]:
+                     warmup: int = 2, block: int = 5, pause: float = 0.3) -> dict[str, float]:
     """Median seconds per call of each function over ``repeats`` timed calls, the contenders
-    taking turns in short blocks (A A A B B B C C C A A A ...).
+    taking turns in blocks (A A A A A, B B B B B, A A A A A, ...).
 
-    Taking turns spreads any slow phase of the machine over every contender alike. Each block
-    starts with one untimed call: PyTorch's OpenMP workers keep spinning for a while after a
-    call returns, and on a 2-core machine a contender timed right after PyTorch would find the
-    second core busy (measured: juanji's pools 2.7 ms alone, 4.7 ms when timed straight after a
-    PyTorch call; PyTorch itself 1.6 vs 1.8 ms).
+    Taking turns spreads any slow phase of the machine over every contender alike. Between
+    blocks the machine is left idle for ``pause`` seconds and each block starts with one untimed
+    call: a library's worker threads keep spinning after a call returns (OpenBLAS's for up to
+    ~0.1 s, PyTorch's OpenMP ones for a while), and on a 2-core machine the next contender would
+    otherwise find the second core busy. Measured with the blocks back to back: juanji's pools
+    2.7 ms alone, 4.7 ms straight after PyTorch; PyTorch's LeNet-5 step 5-7 ms alone, 15 ms
+    after juanji's multi-threaded GEMMs.
     """
     for _ in range(warmup):
         for fn in fns.values():
@@ -63,7 +65,8 @@ def time_interleaved(fns: dict[str, Callable[[], object]], *, repeats: int = 15,
     samples: dict[str, list[float]] = {name: [] for name in fns}
     while min(len(s) for s in samples.values()) < repeats:
         for name, fn in fns.items():
-            fn()  # settles the machine after the previous contender; not timed
+            time.sleep(pause)  # the previous contender's threads go to sleep
+            fn()  # wakes this contender's threads; not timed
             for _ in range(block):
                 t0 = time.perf_counter()
                 fn()
