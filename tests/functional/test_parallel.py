@@ -160,3 +160,18 @@ def test_conv_backward_split_three_ways_equals_one_thread(threads, monkeypatch, 
         results.append((y, *jf.conv2d_backward(dy, cache)))
     for got, want in zip(*results):
         assert_close(got, want, np.float64)
+
+
+def test_relu_split_three_ways_equals_one_thread_bit_for_bit(threads):
+    x = np.random.default_rng(0).standard_normal((5, 4, 3, 2)).astype(np.float32)
+    x[1, 0, 0, 0], x[4, 1, 1, 1], x[2, 2, 2, 0] = np.nan, 0.0, -0.0
+    dy = np.random.default_rng(1).standard_normal(x.shape).astype(np.float32)
+    dy[3, 0, 0, 0] = np.inf  # under a False mask it must give +0, not NaN
+    results = []
+    for n in (1, 3):
+        threads(n)
+        y, cache = jf.relu_forward(x)
+        results.append((y, cache.mask, jf.relu_backward(dy, cache)))
+    for got, want in zip(*results):
+        np.testing.assert_array_equal(got, want)
+        assert got.dtype == want.dtype

@@ -17,6 +17,7 @@ from numbers import Real
 import numpy as np
 
 from ._args import check_cache, check_dy, check_float_array
+from ._parallel import over_batch
 
 
 def _check_x(x) -> np.ndarray:
@@ -53,10 +54,20 @@ def relu_forward(x) -> tuple[np.ndarray, ReluCache]:
     ((1, 2), [[0.0, 2.0]])
     """
     x = _check_x(x)
-    mask = ~(x <= 0)  # x > 0, or NaN: PyTorch passes the gradient through a NaN
-    # np.maximum, not where(mask, x, 0): a NaN must come out as NaN (as in PyTorch), not as 0,
-    # or a diverging network would look healthy
-    y = np.asarray(np.maximum(x, x.dtype.type(0)))  # asarray: keep 0-d input an array
+    if x.ndim == 0:
+        x = x.reshape(1)[0:1].reshape(())  # a 0-d array, not a NumPy scalar, below
+    mask = np.empty(x.shape, dtype=bool)
+    y = np.empty(x.shape, dtype=x.dtype)
+
+    def images(s: slice) -> None:  # a slice of the first axis (the batch); all of a 0-d x
+        s = s if x.ndim else ...
+        np.less_equal(x[s], 0, out=mask[s])
+        np.logical_not(mask[s], out=mask[s])  # x > 0, or NaN: PyTorch passes the gradient on
+        # np.maximum, not where(mask, x, 0): a NaN must come out as NaN (as in PyTorch), not
+        # as 0, or a diverging network would look healthy
+        np.maximum(x[s], x.dtype.type(0), out=y[s])
+
+    over_batch(images, len(x) if x.ndim else 1, work=x.size)
     return y, ReluCache(mask=mask, dtype=x.dtype)
 
 
@@ -79,9 +90,16 @@ def _select(mask: np.ndarray, dy: np.ndarray) -> np.ndarray:
     if dy.ndim == 0 or dy.dtype.itemsize not in (4, 8):
         return np.where(mask, dy, 0).astype(dy.dtype, copy=False)
     uint = np.uint32 if dy.dtype.itemsize == 4 else np.uint64
-    bits = np.multiply(mask, uint(np.iinfo(uint).max), dtype=uint)  # all ones where mask
     dy = np.ascontiguousarray(dy)  # .view needs a contiguous last axis
-    return np.bitwise_and(dy.view(uint), bits, out=bits).view(dy.dtype)
+    dy_bits = dy.view(uint)
+    bits = np.empty(dy.shape, dtype=uint)
+
+    def images(s: slice) -> None:  # a slice of the first axis (the batch)
+        np.multiply(mask[s], uint(np.iinfo(uint).max), out=bits[s])  # all ones where mask
+        np.bitwise_and(dy_bits[s], bits[s], out=bits[s])
+
+    over_batch(images, len(dy), work=dy.size)
+    return bits.view(dy.dtype)
 
 
 # ---- Leaky ReLU -----------------------------------------------------------------------------
