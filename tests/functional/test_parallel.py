@@ -136,26 +136,32 @@ def test_pools_split_three_ways_equal_one_thread_bit_for_bit(threads, config):
         np.testing.assert_array_equal(g, e)
 
 
-@pytest.mark.parametrize("path, groups", [("shifted", 1), ("im2col", 1), ("im2col", 3)])
+@pytest.mark.parametrize("path, groups, c_in", [
+    ("shifted", 1, 3), ("banded", 1, 3), ("im2col", 1, 3), ("im2col", 3, 3),
+    ("im2col", 1, 1),  # tap-major columns
+])
 @pytest.mark.parametrize("padding, dilation", [(1, 1), (0, 1), (((2, 0), (1, 2))), (2, 2)])
-def test_conv_backward_split_three_ways_equals_one_thread(threads, monkeypatch, path, groups,
-                                                          padding, dilation):
+def test_conv_split_three_ways_equals_one_thread(threads, monkeypatch, path, groups, c_in,
+                                                 padding, dilation):
     from juanji.functional import conv_banded, conv_shifted
     from tests.helpers import assert_close
 
-    monkeypatch.setattr(conv_banded, "MAX_WASTE", 0)  # banded convs do not split their batch
+    limit = float("inf") if path == "banded" else 0
+    monkeypatch.setattr(conv_banded, "MAX_WASTE", limit)
+    monkeypatch.setattr(conv_banded, "MAX_BAND_BYTES", limit)
     if path == "shifted":
         monkeypatch.setattr(conv_shifted, "MIN_CHANNELS", 1)
         monkeypatch.setattr(conv_shifted, "MAX_GRID_RATIO", float("inf"))
     rng = np.random.default_rng(0)
-    x = rng.standard_normal((5, 7, 6, 3))  # slices of 1, 2, 2 images; tails reach the next one
-    w = rng.standard_normal((3, 2, 3 // groups, 6))
+    x = rng.standard_normal((5, 7, 6, c_in))  # slices of 1, 2, 2 images; tails reach the next
+    w = rng.standard_normal((3, 2, c_in // groups, 6))
     b = rng.standard_normal(6)
     results = []
     for n in (1, 3):
         threads(n)
         y, cache = jf.conv2d_forward(x, w, b, padding=padding, dilation=dilation, groups=groups)
         assert (cache.rows is not None) == (path == "shifted")
+        assert (cache.band is not None) == (path == "banded")
         dy = np.random.default_rng(1).standard_normal(y.shape)
         results.append((y, *jf.conv2d_backward(dy, cache)))
     for got, want in zip(*results):

@@ -31,12 +31,15 @@ from typing import Callable
 
 import numpy as np
 
-from ._threads import gemm_threads
+from ._threads import one_blas_thread
 
 # Elements a slice must touch for the split to pay: below this the thread hand-off (~30 us) and
 # the GIL hand-offs between small calls cost more than the second core gives back. Measured on
 # 2 cores: a 2x2 max-pool forward splits profitably from ~150k elements per slice.
 MIN_WORK = 1 << 17
+# A matrix product's work in those units: one multiply-add costs about an eighth of a memory-
+# bound element's time (~95 GFLOP/s one-thread sgemm against ~1 ns per element of a pass).
+MACS_PER_ELEMENT = 8
 
 _state = threading.local()  # .inside: a body is running (nested steps run serially)
 _executor: ThreadPoolExecutor | None = None
@@ -134,13 +137,18 @@ def _run(body: Callable[[slice], object], parts: list[slice]) -> list:
         finally:
             _state.inside = False
 
-    with gemm_threads(0):  # one BLAS thread per slice
+    with one_blas_thread():  # one BLAS thread per slice
         futures = [_pool().submit(guarded, s) for s in parts[1:]]
         try:
             first = guarded(parts[0])  # the calling thread takes the first slice
         finally:
             results = [f.result() for f in futures]  # waits for all; re-raises a body's error
     return [first, *results]
+
+
+def gemm_work(macs: int) -> int:
+    """The ``work`` of a matrix product of ``macs`` multiply-adds, for :func:`over_batch`."""
+    return macs // MACS_PER_ELEMENT
 
 
 def over_batch(body: Callable[[slice], object], n: int, work: int) -> list:

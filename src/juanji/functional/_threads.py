@@ -1,19 +1,19 @@
-"""One BLAS thread for small matrix products.
+"""NumPy's BLAS on one thread inside juanji's ops: juanji's own threads split the work instead.
 
-A matrix product of a few million multiply-adds takes about 0.1 ms on one core, about what it
-costs OpenBLAS to wake its other threads and wait for them; so products below
-``SMALL_GEMM_MACS`` multiply-adds (2**22) run on one thread, as PyTorch runs small ops on one
-thread, and larger ones keep the BLAS's own thread count. The threshold was 2**26 while the
-machine was shared with other jobs (there, a product split over a busy core waits for it: on 2
-loaded cores (6400, 150) @ (150, 16) took 0.65 ms on one thread and 10.8 ms on two); on the quiet
-2-core machine the bars are about, 2**26 kept LeNet-5's banded conv GEMMs (43-48M multiply-adds)
-on one core: its training step took 9.8-11.3 ms instead of 8.9-9.5 ms with 2**22.
-``JUANJI_SMALL_GEMM_MACS`` in the environment overrides the threshold (0: never switch).
+juanji runs a large step on several cores by splitting its batch over threads
+(:mod:`juanji.functional._parallel`), each slice's matrix products on one BLAS thread. Letting
+OpenBLAS also thread a product costs twice: its threads keep spinning for up to ~0.1 s after
+the call, so the next step's juanji threads find the cores busy, and (on 2 loaded cores)
+(6400, 150) @ (150, 16) took 10.8 ms on two BLAS threads and 0.65 ms on one. Measured on the
+quiet 2-core machine, a 64x32x32x32 -> 64 conv forward + backward: median 122 ms with the
+forward's products on OpenBLAS's two threads and the backward split by juanji, 84 ms with both
+split by juanji on one BLAS thread each.
 
-The switch uses ``threadpoolctl`` when it is installed (about 5 us per switch) and is a no-op
-without it: NumPy alone still computes the same numbers, only the thread count differs.
+The switch uses ``threadpoolctl`` when it is installed (about 5 us per switch; the BLAS's
+thread count is restored afterwards, for the user's own NumPy code) and is a no-op without it:
+NumPy alone computes the same numbers, only the thread count differs.
 
->>> with gemm_threads(10 * 10 * 10):
+>>> with one_blas_thread():
 ...     (np.ones((10, 10), np.float32) @ np.ones((10, 10), np.float32)).shape
 (10, 10)
 """
@@ -21,15 +21,8 @@ without it: NumPy alone still computes the same numbers, only the thread count d
 from __future__ import annotations
 
 import contextlib
-import os
 
 import numpy as np  # noqa: F401  (used by the doctest)
-
-SMALL_GEMM_MACS = int(os.environ.get("JUANJI_SMALL_GEMM_MACS", 1 << 22))  # ~4M multiply-adds
-# Products with fewer output elements than this run on one thread whatever their length (a conv's
-# dw, (kh*kw*C_in, C_out), summed over every pixel): OpenBLAS splits such a small output badly;
-# on a loaded 2-core machine (64, 37k) @ (37k, 64) took 670 ms on two threads and 3.4 ms on one.
-SMALL_OUTPUT = 1 << 16
 
 _UNSET = object()
 _blas = _UNSET  # the threadpoolctl controller of NumPy's BLAS, None when unavailable
@@ -48,16 +41,13 @@ def _controller():
 
 
 @contextlib.contextmanager
-def gemm_threads(macs: int):
-    """Run the body on one BLAS thread when a product of ``macs`` multiply-adds is small."""
-    blas = _controller() if macs < SMALL_GEMM_MACS else None
-    if blas is None:
+def one_blas_thread():
+    """Run the body with NumPy's BLAS on one thread; its thread count is restored afterwards."""
+    blas = _controller()
+    if blas is None or blas.num_threads == 1:
         yield
         return
     before = blas.num_threads
-    if before == 1:
-        yield
-        return
     blas.set_num_threads(1)
     try:
         yield

@@ -24,7 +24,8 @@ Speed and memory: dcols is never built whole; for each kernel offset (a, b) its 
 dx, so the backward allocates no (N*Ho*Wo, kh*kw*C_in) array. When the column matrix of the whole
 batch would exceed the memory budget (``juanji.functional.memory``), the batch is processed in
 chunks of images: the cache then keeps the padded input and backward rebuilds each chunk's
-columns. Small products run on one BLAS thread (``_threads.gemm_threads``).
+columns. Large steps split the batch over threads (``_parallel``), each product on one BLAS
+thread (``_threads``).
 """
 
 from __future__ import annotations
@@ -38,8 +39,8 @@ from ._args import (
     resolve_padding,
 )
 from . import conv_banded, conv_shifted
-from ._parallel import sum_over_batch
-from ._threads import SMALL_OUTPUT, gemm_threads
+from ._parallel import gemm_work, over_batch, sum_over_batch
+from ._threads import one_blas_thread
 from .memory import batch_chunk
 from .sizes import _positive_int, output_size
 from .windows import pad_nhwc, unpad_nhwc, window_view
@@ -300,11 +301,15 @@ def _cols_times_w(cols: np.ndarray, w: np.ndarray, groups: int) -> np.ndarray:
     if groups == 1 and not cols.flags.c_contiguous:  # tap-major columns (one input channel)
         _tap_major_times_w(cols, w2, y)
         return y
-    with gemm_threads(m * taps * c_in_g * c_out_g):
+
+    def rows(s: slice) -> None:
         for g in range(groups):
             og = slice(g * c_out_g, (g + 1) * c_out_g)
-            # (M, kh*kw*C_in/G) @ (kh*kw*C_in/G, C_out/G) -> (M, C_out/G), into y's block
-            np.matmul(_group_cols(cols, g, groups, taps), w2[:, og], out=y[:, og])
+            # (rows, kh*kw*C_in/G) @ (kh*kw*C_in/G, C_out/G) -> (rows, C_out/G), into y's block
+            np.matmul(_group_cols(cols[s], g, groups, taps), w2[:, og], out=y[s, og])
+
+    with one_blas_thread():
+        over_batch(rows, m, work=gemm_work(m * taps * c_in_g * c_out))
     return y
 
 
@@ -321,10 +326,15 @@ def _tap_major_times_w(cols: np.ndarray, w2: np.ndarray, y: np.ndarray) -> None:
     """
     m, k = cols.shape
     rows = max(1, TAP_MAJOR_CHUNK_BYTES // (k * cols.itemsize))
-    with gemm_threads(m * k * w2.shape[1]):
-        for s in range(0, m, rows):
+
+    def blocks(s: slice) -> None:
+        for r in range(s.start, s.stop, rows):
+            e = min(r + rows, s.stop)
             # (rows, kh*kw) @ (kh*kw, C_out) -> (rows, C_out), into y's block
-            np.matmul(cols[s:s + rows], w2, out=y[s:s + rows])
+            np.matmul(cols[r:e], w2, out=y[r:e])
+
+    with one_blas_thread():
+        over_batch(blocks, m, work=gemm_work(m * k * w2.shape[1]))
 
 
 def _cols_t_times_dy(cols: np.ndarray, dy2: np.ndarray, w_shape: tuple,
@@ -346,18 +356,29 @@ def _cols_t_times_dy(cols: np.ndarray, dy2: np.ndarray, w_shape: tuple,
             np.matmul(_group_cols(cols[s], g, groups, taps).T, dy2[s, og], out=part[:, og])
         return part
 
-    # a small output with a long inner dimension M: OpenBLAS splits it badly over its threads
-    # (on a loaded 2-core machine (64, 37k) @ (37k, 64) took 670 ms on two threads, 3.4 ms on
-    # one), so such products split their rows over juanji's threads instead, one BLAS thread each
-    small = taps * c_in_g * c_out < SMALL_OUTPUT
-    with gemm_threads(0 if small else m * taps * c_in_g * c_out_g):
-        dw2 = sum_over_batch(rows, m, work=m * taps * c_in_g) if small else rows(slice(0, m))
+    # a small output with a long inner dimension M: the rows split over threads, each slice's
+    # partial dw added in slice order
+    with one_blas_thread():
+        dw2 = sum_over_batch(rows, m, work=gemm_work(m * taps * c_in_g * c_out))
     return dw2.reshape(w_shape)  # (kh, kw, C_in/G, C_out), free
 
 
 def _add_dx(dxp: np.ndarray, dy: np.ndarray, w: np.ndarray, stride: Pair, dilation: Pair,
             groups: int) -> None:
-    """dxp += the adjoint of the window view of dcols = dy @ w.T, one kernel offset at a time.
+    """dxp += the adjoint of the window view of dcols = dy @ w.T, the batch split over threads
+    (each slice of images adds into its own images of dxp)."""
+    n, c_out = dy.shape[0], dy.shape[3]
+
+    def images(s: slice) -> None:
+        _add_dx_images(dxp[s], dy[s], w, stride, dilation, groups)
+
+    with one_blas_thread():
+        over_batch(images, n, work=gemm_work(dy.size * w.size // c_out))
+
+
+def _add_dx_images(dxp: np.ndarray, dy: np.ndarray, w: np.ndarray, stride: Pair,
+                   dilation: Pair, groups: int) -> None:
+    """:func:`_add_dx` for one slice of images, one kernel offset at a time.
 
     For offset (a, b) the block ``dy @ w[a, b].T`` (M, C_in) is what every window sends back
     from that cell; it lands on ``dxp[:, a*d_h + i*s_h, b*d_w + j*s_w, :]``. Computing it into one
@@ -378,21 +399,20 @@ def _add_dx(dxp: np.ndarray, dy: np.ndarray, w: np.ndarray, stride: Pair, dilati
     depthwise = _is_depthwise(w.shape, groups)
     c_out_g = c_out // groups
     (sh, sw), (dh, dw) = stride, dilation
-    with gemm_threads(n * ho * wo * c_out_g * c_in_g):
-        for a in range(kh):
-            for b in range(kw):
-                k = a * kw + b
-                if depthwise:  # block[m, g] = dy[m, g] * w[k, g]
-                    np.multiply(dy2, w3[k, 0], out=block2)  # (M, G) * (G,) -> (M, G)
-                else:
-                    for g in range(groups):
-                        ig = slice(g * c_in_g, (g + 1) * c_in_g)
-                        og = slice(g * c_out_g, (g + 1) * c_out_g)
-                        # (M, C_out/G) @ (C_out/G, C_in/G) -> (M, C_in/G); .T is a view
-                        np.matmul(dy2[:, og], w3[k, :, og].T, out=block2[:, ig])
-                rows = slice(a * dh, a * dh + sh * (ho - 1) + 1, sh)
-                cols = slice(b * dw, b * dw + sw * (wo - 1) + 1, sw)
-                dxp[:, rows, cols, :] += block  # (N, Ho, Wo, C_in) onto the cells it read
+    for a in range(kh):
+        for b in range(kw):
+            k = a * kw + b
+            if depthwise:  # block[m, g] = dy[m, g] * w[k, g]
+                np.multiply(dy2, w3[k, 0], out=block2)  # (M, G) * (G,) -> (M, G)
+            else:
+                for g in range(groups):
+                    ig = slice(g * c_in_g, (g + 1) * c_in_g)
+                    og = slice(g * c_out_g, (g + 1) * c_out_g)
+                    # (M, C_out/G) @ (C_out/G, C_in/G) -> (M, C_in/G); .T is a view
+                    np.matmul(dy2[:, og], w3[k, :, og].T, out=block2[:, ig])
+            rows = slice(a * dh, a * dh + sh * (ho - 1) + 1, sh)
+            cols = slice(b * dw, b * dw + sw * (wo - 1) + 1, sw)
+            dxp[:, rows, cols, :] += block  # (N, Ho, Wo, C_in) onto the cells it read
 
 
 # Offsets whose dx blocks are computed by one stacked product: as many as fit this many bytes.
@@ -417,17 +437,16 @@ def _add_dx_stacked(dxp: np.ndarray, dy2: np.ndarray, w3: np.ndarray, kernel: Pa
     w_t = np.ascontiguousarray(w3.transpose(0, 2, 1))  # (kh*kw, C_out, C_in): BLAS-ready
     blocks = np.empty((per, m, c_in), dtype=dy2.dtype)  # (offsets, M, C_in), reused
     (sh, sw), (dh, dw) = stride, dilation
-    with gemm_threads(m * c_out * c_in):
-        for k0 in range(0, taps, per):
-            k1 = min(k0 + per, taps)
-            out = blocks[:k1 - k0]  # (k1 - k0, M, C_in)
-            np.matmul(dy2, w_t[k0:k1], out=out)  # (M, C_out) @ (k, C_out, C_in) -> (k, M, C_in)
-            for k in range(k0, k1):
-                a, b = divmod(k, kw)
-                rows = slice(a * dh, a * dh + sh * (ho - 1) + 1, sh)
-                cols = slice(b * dw, b * dw + sw * (wo - 1) + 1, sw)
-                # (N, Ho, Wo, C_in) onto the cells it read
-                dxp[:, rows, cols, :] += out[k - k0].reshape(n, ho, wo, c_in)
+    for k0 in range(0, taps, per):
+        k1 = min(k0 + per, taps)
+        out = blocks[:k1 - k0]  # (k1 - k0, M, C_in)
+        np.matmul(dy2, w_t[k0:k1], out=out)  # (M, C_out) @ (k, C_out, C_in) -> (k, M, C_in)
+        for k in range(k0, k1):
+            a, b = divmod(k, kw)
+            rows = slice(a * dh, a * dh + sh * (ho - 1) + 1, sh)
+            cols = slice(b * dw, b * dw + sw * (wo - 1) + 1, sw)
+            # (N, Ho, Wo, C_in) onto the cells it read
+            dxp[:, rows, cols, :] += out[k - k0].reshape(n, ho, wo, c_in)
 
 
 def _check_channels(c_in: int, c_in_g: int, c_out: int, groups: int, x_shape, w_shape) -> None:

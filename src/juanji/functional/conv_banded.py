@@ -30,7 +30,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from ._threads import gemm_threads
+from ._parallel import gemm_work, over_batch, sum_over_batch
+from ._threads import one_blas_thread
 from .memory import get_memory_budget
 
 # Wp / kw: how many times im2col's multiply-adds the banded GEMMs do, at most.
@@ -85,8 +86,15 @@ def band(w: np.ndarray, wp: int, wo: int, stride_w: int, dilation_w: int) -> np.
 
 def forward(xrows: np.ndarray, b_mat: np.ndarray) -> np.ndarray:
     """y rows = X @ B: (N*Ho, kh*Wp*C_in) @ (kh*Wp*C_in, Wo*C_out) -> (N*Ho, Wo*C_out)."""
-    with gemm_threads(xrows.shape[0] * xrows.shape[1] * b_mat.shape[1]):
-        return xrows @ b_mat  # (N*Ho, Wo*C_out)
+    rows, k = xrows.shape
+    y = np.empty((rows, b_mat.shape[1]), dtype=xrows.dtype)  # (N*Ho, Wo*C_out)
+
+    def block(s: slice) -> None:
+        np.matmul(xrows[s], b_mat, out=y[s])  # (rows_s, K) @ (K, Wo*C_out) -> (rows_s, Wo*C_out)
+
+    with one_blas_thread():
+        over_batch(block, rows, work=gemm_work(rows * k * b_mat.shape[1]))
+    return y
 
 
 def weight_grad(xrows: np.ndarray, dy_rows: np.ndarray, w_shape: tuple, wp: int,
@@ -94,9 +102,14 @@ def weight_grad(xrows: np.ndarray, dy_rows: np.ndarray, w_shape: tuple, wp: int,
     """dw (kh, kw, C_in, C_out): the band's cells of dB = X.T @ dy, summed over the columns j."""
     kh, kw, c_in, c_out = w_shape
     wo = dy_rows.shape[1] // c_out
-    with gemm_threads(xrows.shape[0] * xrows.shape[1] * dy_rows.shape[1]):
-        # (kh*Wp*C_in, N*Ho) @ (N*Ho, Wo*C_out) -> (kh*Wp*C_in, Wo*C_out); .T is a view
-        d_band = xrows.T @ dy_rows
+    rows, k = xrows.shape
+
+    def block(s: slice) -> np.ndarray:
+        # (kh*Wp*C_in, rows_s) @ (rows_s, Wo*C_out) -> (kh*Wp*C_in, Wo*C_out); .T is a view
+        return xrows[s].T @ dy_rows[s]
+
+    with one_blas_thread():
+        d_band = sum_over_batch(block, rows, work=gemm_work(rows * k * dy_rows.shape[1]))
     d6 = d_band.reshape(kh, wp, c_in, wo, c_out)  # (kh, Wp, C_in, Wo, C_out), free
     dw = np.empty(w_shape, dtype=dy_rows.dtype)  # (kh, kw, C_in, C_out)
     j = np.arange(wo)
@@ -111,12 +124,17 @@ def input_grad(dy_rows: np.ndarray, b_mat: np.ndarray, padded_shape: tuple, kh: 
     """dx_pad (N, Hp, Wp, C_in): dX = dy @ B.T, block a of output row i added to padded row
     i*s_h + a*d_h."""
     n, hp, wp, c_in = padded_shape
-    with gemm_threads(dy_rows.shape[0] * dy_rows.shape[1] * b_mat.shape[0]):
-        # (N*Ho, Wo*C_out) @ (Wo*C_out, kh*Wp*C_in) -> (N*Ho, kh*Wp*C_in); .T is a view
-        d_rows = dy_rows @ b_mat.T
-    d4 = d_rows.reshape(n, ho, kh, wp * c_in)  # (N, Ho, kh, Wp*C_in), free
     dxp = np.zeros((n, hp, wp * c_in), dtype=dy_rows.dtype)  # (N, Hp, Wp*C_in)
-    for a in range(kh):
-        rows = slice(a * dilation_h, a * dilation_h + stride_h * (ho - 1) + 1, stride_h)
-        dxp[:, rows, :] += d4[:, :, a, :]  # (N, Ho, Wp*C_in) onto the rows they read
+    dy3 = dy_rows.reshape(n, ho, -1)  # (N, Ho, Wo*C_out), free
+
+    def images(s: slice) -> None:
+        # (n_s*Ho, Wo*C_out) @ (Wo*C_out, kh*Wp*C_in) -> (n_s*Ho, kh*Wp*C_in); .T is a view
+        d_rows = dy3[s].reshape(-1, dy3.shape[2]) @ b_mat.T
+        d4 = d_rows.reshape(-1, ho, kh, wp * c_in)  # (n_s, Ho, kh, Wp*C_in), free
+        for a in range(kh):
+            rows = slice(a * dilation_h, a * dilation_h + stride_h * (ho - 1) + 1, stride_h)
+            dxp[s, rows, :] += d4[:, :, a, :]  # (n_s, Ho, Wp*C_in) onto the rows they read
+
+    with one_blas_thread():
+        over_batch(images, n, work=gemm_work(dy_rows.size * b_mat.shape[0]))
     return dxp.reshape(n, hp, wp, c_in)  # (N, Hp, Wp, C_in), free

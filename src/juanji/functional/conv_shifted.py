@@ -26,16 +26,14 @@ from __future__ import annotations
 import numpy as np
 
 from . import _blas
-from ._parallel import sum_over_batch
-from ._threads import gemm_threads
+from ._parallel import gemm_work, over_batch, sum_over_batch
+from ._threads import one_blas_thread
 
 MIN_CHANNELS = 16   # fewer input channels: the per-offset GEMMs are too thin to beat im2col
 MAX_GRID_RATIO = 1.5  # padded grid cells per output pixel beyond which the waste is too large
-# Threads: the forward's products follow `gemm_threads` (all BLAS threads for large ones); the
-# backward splits the batch over juanji's threads (`_parallel`), one BLAS thread each. Measured
-# on the quiet 2-core machine, tinyvgg's 32x64x64x32 -> 32 backward: 73-112 ms with dw on one
-# BLAS thread and dx on two, 47 ms split over the batch; its forward, split the same way, was no
-# faster than OpenBLAS's own two threads (27 vs 23-28 ms) and stays as it is.
+# Threads: forward and backward split the batch over juanji's threads (`_parallel`), one BLAS
+# thread each. Measured on the quiet 2-core machine, tinyvgg's 32x64x64x32 -> 32 backward: 73-112
+# ms with dw on one BLAS thread and dx on OpenBLAS's two, 47 ms split over the batch.
 
 
 def usable(x_shape: tuple, w_shape: tuple, padded_hw: tuple, out_hw: tuple, stride: tuple,
@@ -84,12 +82,18 @@ def forward(xrows: np.ndarray, w: np.ndarray, bias, padded_shape: tuple, out_hw:
     m = n * hp * wp
     grid = np.empty((m, c_out), dtype=w.dtype)  # (N*Hp*Wp, C_out); rows i >= Ho, j >= Wo unused
     w = np.ascontiguousarray(w)  # each w[a, b] a row-major (C_in, C_out) block
-    with gemm_threads(m * xrows.shape[1] * c_out):
+
+    def images(s: slice) -> None:  # the grid rows of images s: their own rows of the output
+        r0, r1 = s.start * hp * wp, s.stop * hp * wp
         for a in range(kh):
             for b in range(kw):
-                s = _shift(a, b, wp, dilation)
-                # grid (+)= X[s:s+M] (M, C_in) @ w[a, b] (C_in, C_out), accumulated in place
-                _blas.gemm(xrows[s:s + m], w[a, b], grid, beta=0.0 if a == b == 0 else 1.0)
+                sh = _shift(a, b, wp, dilation)
+                # grid (+)= X[sh+r0 : sh+r1] (rows, C_in) @ w[a, b] (C_in, C_out), in place
+                _blas.gemm(xrows[sh + r0:sh + r1], w[a, b], grid[r0:r1],
+                           beta=0.0 if a == b == 0 else 1.0)
+
+    with one_blas_thread():
+        over_batch(images, n, work=gemm_work(m * xrows.shape[1] * c_out * kh * kw))
     ho, wo = out_hw
     valid = grid.reshape(n, hp, wp, c_out)[:, :ho, :wo, :]  # (N, Ho, Wo, C_out), a view
     if bias is None:
@@ -138,6 +142,6 @@ def backward(dy: np.ndarray, xrows: np.ndarray, w: np.ndarray, padded_shape: tup
             dx[s] = d_grid[:, top:top + h, left:left + wd, :]  # the padding cropped off
         return part
 
-    with gemm_threads(m * c_in * c_out):
-        dw = sum_over_batch(images, n, work=m * c_in * kh * kw)  # (kh, kw, C_in, C_out)
+    with one_blas_thread():  # (kh, kw, C_in, C_out)
+        dw = sum_over_batch(images, n, work=gemm_work(2 * m * c_in * c_out * kh * kw))
     return dx, dw

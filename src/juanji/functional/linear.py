@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._args import check_cache, check_dy, check_float_array, check_same_dtype
+from ._threads import one_blas_thread
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +55,8 @@ def linear_forward(x, w, b=None) -> tuple[np.ndarray, LinearCache]:
             f"`x` has D_in={x.shape[1]} features (shape {x.shape}) but `w` expects "
             f"D_in={w.shape[0]} (shape {w.shape}); w must be (D_in, D_out)"
         )
-    y = x @ w  # (N, D_out)
+    with one_blas_thread():  # dense layers are small products (juanji._threads)
+        y = x @ w  # (N, D_in) @ (D_in, D_out) -> (N, D_out)
     if b is not None:
         b = check_float_array(b, "b", 1, "(D_out,)")
         check_same_dtype(x, "x", b, "b")
@@ -84,7 +86,8 @@ def linear_backward(dy, cache: LinearCache):
     """
     check_cache(cache, LinearCache, "linear")
     dy = check_dy(dy, cache.out_shape, cache.x.dtype, "linear")
-    dx = dy @ cache.w.T  # (N, D_out) @ (D_out, D_in) -> (N, D_in)
-    dw = cache.x.T @ dy  # (D_in, N) @ (N, D_out) -> (D_in, D_out)
+    with one_blas_thread():
+        dx = dy @ cache.w.T  # (N, D_out) @ (D_out, D_in) -> (N, D_in)
+        dw = cache.x.T @ dy  # (D_in, N) @ (N, D_out) -> (D_in, D_out)
     db = dy.sum(axis=0) if cache.has_bias else None  # (D_out,)
     return dx, dw, db

@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 
 from juanji.functional._args import check_padding_arg, pair, resolve_padding
-from juanji.functional._threads import gemm_threads
 from juanji.functional.conv import conv2d_backward, conv2d_forward
 from juanji.functional.linear import linear_backward, linear_forward
 from juanji.functional.shape import flatten_backward, flatten_forward
@@ -136,14 +135,12 @@ class Dense(Layer):
     def forward(self, x):
         b = self.params["bias"].data if self.use_bias else None
         w = self.params["weight"].data
-        with gemm_threads(np.size(x) * w.shape[1]):  # N*D_in*D_out: small ones on one thread
-            y, self._cache = linear_forward(x, w, b)
+        y, self._cache = linear_forward(x, w, b)
         return y
 
     def backward(self, dy):
         cache = self._need_cache()
-        with gemm_threads(cache.x.size * np.shape(dy)[-1]):  # N*D_in*D_out
-            dx, dw, db = linear_backward(dy, cache)
+        dx, dw, db = linear_backward(dy, cache)
         self.params["weight"].grad[...] = dw
         if self.use_bias:
             self.params["bias"].grad[...] = db
