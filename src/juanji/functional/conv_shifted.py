@@ -68,10 +68,21 @@ def padded_rows(x: np.ndarray, padding, w_shape: tuple, dilation: tuple) -> np.n
     n, h, wd, c = x.shape
     (t, bt), (left, r) = padding
     hp, wp = h + t + bt, wd + left + r
-    rows = np.zeros((n * hp * wp + _tail(w_shape, wp, dilation), c), dtype=x.dtype)
+    rows = np.empty((n * hp * wp + _tail(w_shape, wp, dilation), c), dtype=x.dtype)
+    rows[n * hp * wp:] = 0  # the tail
     grid = rows[:n * hp * wp].reshape(n, hp, wp, c)  # (N, Hp, Wp, C), a view
-    grid[:, t:t + h, left:left + wd, :] = x
+    over_batch(lambda s: _embed(grid[s], x[s], t, left), n, work=grid.size)
     return rows
+
+
+def _embed(dst: np.ndarray, src: np.ndarray, top: int, left: int) -> None:
+    """dst (n, Hp, Wp, C) = src (n, H, W, C) at offset (top, left), zeros around it."""
+    _, h, wd, _ = src.shape
+    dst[:, :top] = 0
+    dst[:, top + h:] = 0
+    dst[:, top:top + h, :left] = 0
+    dst[:, top:top + h, left + wd:] = 0
+    dst[:, top:top + h, left:left + wd] = src
 
 
 def forward(xrows: np.ndarray, w: np.ndarray, bias, padded_shape: tuple, out_hw: tuple,
@@ -80,10 +91,12 @@ def forward(xrows: np.ndarray, w: np.ndarray, bias, padded_shape: tuple, out_hw:
     n, hp, wp, _ = padded_shape
     kh, kw, _, c_out = w.shape
     m = n * hp * wp
+    ho, wo = out_hw
     grid = np.empty((m, c_out), dtype=w.dtype)  # (N*Hp*Wp, C_out); rows i >= Ho, j >= Wo unused
+    y = np.empty((n, ho, wo, c_out), dtype=w.dtype)  # (N, Ho, Wo, C_out)
     w = np.ascontiguousarray(w)  # each w[a, b] a row-major (C_in, C_out) block
 
-    def images(s: slice) -> None:  # the grid rows of images s: their own rows of the output
+    def images(s: slice) -> None:  # the grid rows of images s, then their outputs
         r0, r1 = s.start * hp * wp, s.stop * hp * wp
         for a in range(kh):
             for b in range(kw):
@@ -91,14 +104,15 @@ def forward(xrows: np.ndarray, w: np.ndarray, bias, padded_shape: tuple, out_hw:
                 # grid (+)= X[sh+r0 : sh+r1] (rows, C_in) @ w[a, b] (C_in, C_out), in place
                 _blas.gemm(xrows[sh + r0:sh + r1], w[a, b], grid[r0:r1],
                            beta=0.0 if a == b == 0 else 1.0)
+        valid = grid[r0:r1].reshape(-1, hp, wp, c_out)[:, :ho, :wo, :]  # (n_s, Ho, Wo, C_out)
+        if bias is None:
+            y[s] = valid
+        else:
+            np.add(valid, bias.reshape(c_out), out=y[s])  # the crop's copy adds the bias
 
     with one_blas_thread():
         over_batch(images, n, work=gemm_work(m * xrows.shape[1] * c_out * kh * kw))
-    ho, wo = out_hw
-    valid = grid.reshape(n, hp, wp, c_out)[:, :ho, :wo, :]  # (N, Ho, Wo, C_out), a view
-    if bias is None:
-        return np.ascontiguousarray(valid)
-    return np.add(valid, bias.reshape(c_out), dtype=w.dtype)  # the crop's copy adds the bias
+    return y
 
 
 def backward(dy: np.ndarray, xrows: np.ndarray, w: np.ndarray, padded_shape: tuple,
@@ -116,14 +130,14 @@ def backward(dy: np.ndarray, xrows: np.ndarray, w: np.ndarray, padded_shape: tup
     (top, _), (left, _) = padding
     h, wd = in_hw
     m = n * hp * wp
-    dgrid = np.zeros((m, c_out), dtype=w.dtype)  # (N*Hp*Wp, C_out): zero off the output
-    dgrid.reshape(n, hp, wp, c_out)[:, :ho, :wo, :] = dy
+    dgrid = np.empty((m, c_out), dtype=w.dtype)  # (N*Hp*Wp, C_out): dy, zero off the output
     w = np.ascontiguousarray(w)  # each w[a, b] a row-major (C_in, C_out) block
     tail = _tail(w.shape, wp, dilation)
     dx = np.empty((n, h, wd, c_in), dtype=w.dtype) if need_dx else None  # (N, H, W, C_in)
 
     def images(s: slice) -> np.ndarray:  # dw of images s; their dx into dx[s]
         r0, r1 = s.start * hp * wp, s.stop * hp * wp
+        _embed(dgrid[r0:r1].reshape(-1, hp, wp, c_out), dy[s], 0, 0)  # (n_s, Hp, Wp, C_out)
         part = np.empty(w.shape, dtype=w.dtype)  # (kh, kw, C_in, C_out)
         for a in range(kh):
             for b in range(kw):
