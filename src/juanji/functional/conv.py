@@ -264,13 +264,21 @@ def _im2col(xp: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair,
     n, c = xp.shape[0], xp.shape[3]
     (ho, wo), (kh, kw) = out_hw, kernel
     win = window_view(xp, kernel, stride, dilation, out_hw)  # (N, Ho, Wo, kh, kw, C_in), a view
+    if kh * kw == 1 and stride == (1, 1) and xp.flags.c_contiguous:
+        return win.reshape(n * ho * wo, c)  # (N*Ho*Wo, C_in): a view of x, no copy
     if c == 1 and kh * kw > 1:
         cols_t = np.empty((kh, kw, n, ho, wo), dtype=xp.dtype)  # (kh, kw, N, Ho, Wo)
-        for a in range(kh):
-            for b in range(kw):
-                cols_t[a, b] = win[:, :, :, a, b, 0]  # (N, Ho, Wo)
+
+        def taps(s: slice) -> None:
+            for a in range(kh):
+                for b in range(kw):
+                    cols_t[a, b, s] = win[s, :, :, a, b, 0]  # (n_s, Ho, Wo)
+
+        over_batch(taps, n, work=cols_t.size)
         return cols_t.reshape(kh * kw, n * ho * wo).T  # (N*Ho*Wo, kh*kw), Fortran-ordered view
-    return win.reshape(n * ho * wo, kh * kw * c)  # (N*Ho*Wo, kh*kw*C_in)
+    cols = np.empty((n, ho, wo, kh, kw, c), dtype=xp.dtype)  # (N, Ho, Wo, kh, kw, C_in)
+    over_batch(lambda s: np.copyto(cols[s], win[s]), n, work=cols.size)
+    return cols.reshape(n * ho * wo, kh * kw * c)  # (N*Ho*Wo, kh*kw*C_in), free
 
 
 def _is_depthwise(w_shape: tuple, groups: int) -> bool:

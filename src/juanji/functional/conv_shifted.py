@@ -28,6 +28,7 @@ import numpy as np
 from . import _blas
 from ._parallel import gemm_work, over_batch, sum_over_batch
 from ._threads import one_blas_thread
+from .windows import embed
 
 MIN_CHANNELS = 16   # fewer input channels: the per-offset GEMMs are too thin to beat im2col
 MAX_GRID_RATIO = 1.5  # padded grid cells per output pixel beyond which the waste is too large
@@ -71,18 +72,8 @@ def padded_rows(x: np.ndarray, padding, w_shape: tuple, dilation: tuple) -> np.n
     rows = np.empty((n * hp * wp + _tail(w_shape, wp, dilation), c), dtype=x.dtype)
     rows[n * hp * wp:] = 0  # the tail
     grid = rows[:n * hp * wp].reshape(n, hp, wp, c)  # (N, Hp, Wp, C), a view
-    over_batch(lambda s: _embed(grid[s], x[s], t, left), n, work=grid.size)
+    over_batch(lambda s: embed(grid[s], x[s], t, left), n, work=grid.size)
     return rows
-
-
-def _embed(dst: np.ndarray, src: np.ndarray, top: int, left: int) -> None:
-    """dst (n, Hp, Wp, C) = src (n, H, W, C) at offset (top, left), zeros around it."""
-    _, h, wd, _ = src.shape
-    dst[:, :top] = 0
-    dst[:, top + h:] = 0
-    dst[:, top:top + h, :left] = 0
-    dst[:, top:top + h, left + wd:] = 0
-    dst[:, top:top + h, left:left + wd] = src
 
 
 def forward(xrows: np.ndarray, w: np.ndarray, bias, padded_shape: tuple, out_hw: tuple,
@@ -137,7 +128,7 @@ def backward(dy: np.ndarray, xrows: np.ndarray, w: np.ndarray, padded_shape: tup
 
     def images(s: slice) -> np.ndarray:  # dw of images s; their dx into dx[s]
         r0, r1 = s.start * hp * wp, s.stop * hp * wp
-        _embed(dgrid[r0:r1].reshape(-1, hp, wp, c_out), dy[s], 0, 0)  # (n_s, Hp, Wp, C_out)
+        embed(dgrid[r0:r1].reshape(-1, hp, wp, c_out), dy[s], 0, 0)  # (n_s, Hp, Wp, C_out)
         part = np.empty(w.shape, dtype=w.dtype)  # (kh, kw, C_in, C_out)
         for a in range(kh):
             for b in range(kw):
