@@ -181,3 +181,20 @@ def test_relu_split_three_ways_equals_one_thread_bit_for_bit(threads):
     for got, want in zip(*results):
         np.testing.assert_array_equal(got, want)
         assert got.dtype == want.dtype
+
+
+def test_the_blas_lookup_is_safe_from_several_threads_at_once(monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from juanji.functional import _blas
+    monkeypatch.setattr(_blas, "_funcs", _blas._UNSET)  # as on the first call of a process
+    barrier = threading.Barrier(4)
+
+    def first_call(_):
+        barrier.wait()
+        return _blas.available(np.float32)
+
+    with ThreadPoolExecutor(4) as pool:
+        seen = list(pool.map(first_call, range(4)))
+    assert len(set(seen)) == 1  # every thread saw the finished lookup
+    assert seen[0] == bool(_blas._candidates())

@@ -25,12 +25,14 @@ from __future__ import annotations
 import ctypes
 import glob
 import os
+import threading
 
 import numpy as np
 
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
 _UNSET = object()
 _funcs = _UNSET  # {dtype: (ctypes function, ctypes scalar type, int type)} once looked up
+_lock = threading.Lock()  # the first lookup may come from several of juanji's threads at once
 
 
 def _candidates() -> list[str]:
@@ -43,10 +45,16 @@ def _candidates() -> list[str]:
 
 
 def _lookup() -> dict:
+    if _funcs is _UNSET:
+        with _lock:
+            if _funcs is _UNSET:
+                _find()
+    return _funcs
+
+
+def _find() -> None:
+    """Set ``_funcs`` from the first candidate library that exports the gemms (else ``{}``)."""
     global _funcs
-    if _funcs is not _UNSET:
-        return _funcs
-    _funcs = {}
     for path in _candidates():
         try:
             lib = ctypes.CDLL(path)
@@ -68,8 +76,8 @@ def _lookup() -> dict:
                               real, ctypes.c_void_p, int_t, ctypes.c_void_p, int_t, real,
                               ctypes.c_void_p, int_t]
             _funcs = {dt: (f, real) for dt, (f, real) in fs.items()}
-            return _funcs
-    return _funcs
+            return
+    _funcs = {}
 
 
 def available(dtype) -> bool:
