@@ -29,6 +29,8 @@ def run_juanji(limit: int | None, batch: int, threads: int) -> dict:
     from threadpoolctl import threadpool_limits
     threadpool_limits(threads, user_api="blas")
     from juanji.data import Normalizer, load_dataset
+    from juanji.functional import set_num_threads
+    set_num_threads(threads)
     from juanji.models import build_model
     from juanji.optim import Adam
     from juanji.train import fit
@@ -51,6 +53,8 @@ def run_torch(limit: int | None, batch: int, threads: int) -> dict:
     import torch.nn.functional as F
     torch.set_num_threads(threads)
     from juanji.data import BatchIterator, Normalizer, load_dataset
+    from juanji.functional import keep_freed_memory
+    keep_freed_memory()  # the allocator setting juanji's fit() uses, for a like-for-like run
     from juanji.models import build_model
     from torch_twin import build_twin, copy_from_juanji
 

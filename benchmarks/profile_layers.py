@@ -16,6 +16,7 @@ import time
 import numpy as np
 
 from _common import cpu_name, ms, parse_shape, blas_threads
+from juanji.functional import keep_freed_memory
 from juanji.models import build_model
 
 
@@ -62,6 +63,7 @@ def main(argv=None):
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=15)
     args = parser.parse_args(argv)
+    keep_freed_memory()  # as fit() does
     rows = profile(args.model, args.shape, args.batch, args.repeats)
     print(f"{args.model} {args.shape} batch {args.batch}; CPU {cpu_name()}, "
           f"BLAS threads {blas_threads()}")

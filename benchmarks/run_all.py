@@ -115,30 +115,42 @@ def main(argv=None):
         for model, shape, batch in (("lenet5", "28,28,1", "64"), ("tinyvgg", "64,64,3", "32")):
             cmd = [sys.executable, str(HERE / "profile_layers.py"), "--model", model, "--shape",
                    shape, "--batch", batch]
-            profiles.append(("OPENBLAS_NUM_THREADS=1 python benchmarks/profile_layers.py "
-                             + " ".join(cmd[2:]),
+            profiles.append(("python benchmarks/profile_layers.py " + " ".join(cmd[2:]),
                              subprocess.run(cmd, cwd=HERE, capture_output=True, text=True,
-                                            check=True, env={**os.environ, **ONE_THREAD}).stdout))
+                                            check=True).stdout))
     load_after = os.getloadavg()
 
     md = ["# Benchmarks", "",
-          "Written by `python benchmarks/run_all.py" + (" --quick" if args.quick else "") +
-          "`; ratio = juanji time / PyTorch time (float32, same thread count, same batch, medians "
-          "of interleaved repetitions); below 1 juanji is faster.", "",
-          f"- CPU: {info['cpu']}, {info['cores']} cores; BLAS and PyTorch threads: "
-          f"{info['threads']}",
+          "Written by `python benchmarks/run_all.py" + (" --quick" if args.quick else "")
+          + (" --one-thread" if args.one_thread else "") + "`; ratio = juanji time / PyTorch "
+          "time; below 1 juanji is faster.", "",
+          f"- CPU: {info['cpu']}, {info['cores']} cores; threads for NumPy's BLAS, PyTorch and "
+          f"juanji's batch splits: {info['threads']}",
           f"- Python {info['python']}, NumPy {info['numpy']}, PyTorch {info['torch']}",
           f"- Date: {info['date']}",
           f"- Load average (1, 5, 15 min) before: {', '.join(f'{v:.2f}' for v in load_before)};"
-          f" after: {', '.join(f'{v:.2f}' for v in load_after)} on {info['cores']} cores"
-          " (other jobs share the machine; ratios from a loaded machine are noisy)", ""]
+          f" after: {', '.join(f'{v:.2f}' for v in load_after)} on {info['cores']} cores", "",
+          "How: both libraries in the same process (the epoch: each in its own), float32, the "
+          "same batch and thread count; each contender runs blocks of 5 timed calls after a "
+          "0.3 s pause and one untimed call (so neither finds the other's spinning worker threads "
+          "on the cores), blocks alternating, medians; the process uses "
+          "`juanji.functional.keep_freed_memory()` as `fit()` does, which serves PyTorch's "
+          "allocations too (see NOTES below for what it changes). Memory-bound steps on this "
+          "virtual machine vary by 10-30 % from minute to minute (a fixed 16 MB elementwise pass: "
+          "medians of 2-second windows between 1.64 and 2.23 ms), so ratios move by about 0.1-0.2 "
+          "between runs.", "",
+          "## Summary: the issue's workloads", "",
+          table([r for cmd, rows in sections if not cmd[0].startswith("OPENBLAS")
+                 for r in rows if r.get("bar") is not None]), ""]
     for cmd, rows in sections:
         if cmd[0].startswith("OPENBLAS"):
             md += [f"## `{cmd[0]} python benchmarks/{' '.join(cmd[1:])}` (one thread each: "
                    "juanji's BLAS and PyTorch)", "", table(rows), ""]
         else:
             md += [f"## `python benchmarks/{' '.join(cmd)}`", "", table(rows), ""]
-    md += ["## Per-layer profiles (after)", ""]
+    md += ["## Per-layer profiles", "",
+           "Each layer timed on its own (its real input, a random upstream gradient), median of "
+           "15 runs, this run's thread count.", ""]
     for cmd, text in profiles:
         md += [f"`{cmd}`", "", text.strip(), ""]
     for name in ("TRAINING.md", "NOTES.md"):  # hand-measured sections, kept across runs
