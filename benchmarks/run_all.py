@@ -67,7 +67,8 @@ def table(rows: list[dict]) -> str:
             unit = r.get("unit", "s")
             verdict = ""
             if r.get("bar") is not None:
-                verdict = "goal met" if r["ratio"] <= r["goal"] else (
+                goal = r.get("goal")
+                verdict = "goal met" if goal is not None and r["ratio"] <= goal else (
                     "bar met" if r["ratio"] <= r["bar"] else "**above bar**")
             lines.append(f"| {r['workload']} | {_fmt(r['juanji'], unit)} | "
                          f"{_fmt(r['torch'], unit)} | **{r['ratio']:.2f}** | "
@@ -96,7 +97,16 @@ def main(argv=None):
                         help="also run steps, conv, pool and the epoch with every library on "
                              "one thread")
     parser.add_argument("--out", type=Path, default=HERE.parent / "BENCHMARKS.md")
+    parser.add_argument("--results", type=Path,
+                        help="also keep every script's rows in this JSON file")
+    parser.add_argument("--from-results", type=Path,
+                        help="write the markdown from a --results file instead of measuring")
     args = parser.parse_args(argv)
+    if args.from_results:
+        saved = json.loads(args.from_results.read_text())
+        write(args, saved["info"], [tuple(s) for s in saved["sections"]],
+              [tuple(p) for p in saved["profiles"]], saved["load_before"], saved["load_after"])
+        return
     load_before = os.getloadavg()
     info = machine()
     sections = []
@@ -119,7 +129,15 @@ def main(argv=None):
                              subprocess.run(cmd, cwd=HERE, capture_output=True, text=True,
                                             check=True).stdout))
     load_after = os.getloadavg()
+    if args.results:
+        args.results.write_text(json.dumps({
+            "info": info, "sections": sections, "profiles": profiles,
+            "load_before": load_before, "load_after": load_after}, indent=1))
+    write(args, info, sections, profiles, load_before, load_after)
 
+
+def write(args, info: dict, sections: list, profiles: list, load_before, load_after) -> None:
+    """BENCHMARKS.md from the collected rows, the profiles and the hand-written sections."""
     md = ["# Benchmarks", "",
           "Written by `python benchmarks/run_all.py" + (" --quick" if args.quick else "")
           + (" --one-thread" if args.one_thread else "") + "`; ratio = juanji time / PyTorch "

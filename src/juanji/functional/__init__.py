@@ -35,7 +35,8 @@ from .memory import (  # noqa: E402
     MemoryBudgetError, get_memory_budget, keep_freed_memory, set_memory_budget,
 )
 
-__all__ += ["set_memory_budget", "get_memory_budget", "MemoryBudgetError", "keep_freed_memory"]
+__all__ += ["set_memory_budget", "get_memory_budget", "MemoryBudgetError",
+            "keep_freed_memory"]
 
 from ._parallel import get_num_threads, set_num_threads  # noqa: E402
 

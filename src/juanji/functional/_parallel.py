@@ -151,10 +151,21 @@ def gemm_work(macs: int) -> int:
     return macs // MACS_PER_ELEMENT
 
 
-def over_batch(body: Callable[[slice], object], n: int, work: int) -> list:
+def _serial(body: Callable[[slice], object], n: int, work: int, blas: bool):
+    """One call on the calling thread. A body that calls BLAS runs it on one thread, unless the
+    step is large but too short to split (fewer items than threads, e.g. one image): then the
+    BLAS's own threads take the second core."""
+    if blas and not (n < _num_threads and work >= 2 * MIN_WORK):
+        with one_blas_thread():
+            return body(slice(0, n))
+    return body(slice(0, n))
+
+
+def over_batch(body: Callable[[slice], object], n: int, work: int, *, blas: bool = False) -> list:
     """Call ``body(s)`` for slices ``s`` covering ``range(n)``, on several threads when ``work``
     (elements the whole step touches) is large enough; each body writes only its own rows.
-    Returns the bodies' return values in slice order.
+    Returns the bodies' return values in slice order. ``blas``: the body calls BLAS (see
+    :func:`_serial`; split bodies always run it on one thread).
 
     >>> out = np.zeros(6)
     >>> _ = over_batch(lambda s: out.__setitem__(s, np.arange(6)[s] * 2), 6, work=6)
@@ -163,11 +174,12 @@ def over_batch(body: Callable[[slice], object], n: int, work: int) -> list:
     """
     parts = _parts(n, work)
     if parts == 1:
-        return [body(slice(0, n))]
+        return [_serial(body, n, work, blas)]
     return _run(body, slices(n, parts))
 
 
-def sum_over_batch(body: Callable[[slice], np.ndarray], n: int, work: int) -> np.ndarray:
+def sum_over_batch(body: Callable[[slice], np.ndarray], n: int, work: int, *,
+                   blas: bool = False) -> np.ndarray:
     """``sum(body(s) for s in slices)``, the slices of ``range(n)`` run as in :func:`over_batch`;
     the partial sums are added in slice order (repeatable with the same thread count).
 
@@ -176,7 +188,7 @@ def sum_over_batch(body: Callable[[slice], np.ndarray], n: int, work: int) -> np
     """
     parts = _parts(n, work)
     if parts == 1:
-        return body(slice(0, n))
+        return _serial(body, n, work, blas)
     partials = _run(body, slices(n, parts))
     total = partials[0]
     for p in partials[1:]:

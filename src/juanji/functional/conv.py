@@ -40,7 +40,6 @@ from ._args import (
 )
 from . import conv_banded, conv_shifted
 from ._parallel import gemm_work, over_batch, sum_over_batch
-from ._threads import one_blas_thread
 from .memory import batch_chunk
 from .sizes import _positive_int, output_size
 from .windows import pad_nhwc, unpad_nhwc, window_view
@@ -316,8 +315,7 @@ def _cols_times_w(cols: np.ndarray, w: np.ndarray, groups: int) -> np.ndarray:
             # (rows, kh*kw*C_in/G) @ (kh*kw*C_in/G, C_out/G) -> (rows, C_out/G), into y's block
             np.matmul(_group_cols(cols[s], g, groups, taps), w2[:, og], out=y[s, og])
 
-    with one_blas_thread():
-        over_batch(rows, m, work=gemm_work(m * taps * c_in_g * c_out))
+    over_batch(rows, m, work=gemm_work(m * taps * c_in_g * c_out), blas=True)
     return y
 
 
@@ -341,8 +339,7 @@ def _tap_major_times_w(cols: np.ndarray, w2: np.ndarray, y: np.ndarray) -> None:
             # (rows, kh*kw) @ (kh*kw, C_out) -> (rows, C_out), into y's block
             np.matmul(cols[r:e], w2, out=y[r:e])
 
-    with one_blas_thread():
-        over_batch(blocks, m, work=gemm_work(m * k * w2.shape[1]))
+    over_batch(blocks, m, work=gemm_work(m * k * w2.shape[1]), blas=True)
 
 
 def _cols_t_times_dy(cols: np.ndarray, dy2: np.ndarray, w_shape: tuple,
@@ -366,8 +363,7 @@ def _cols_t_times_dy(cols: np.ndarray, dy2: np.ndarray, w_shape: tuple,
 
     # a small output with a long inner dimension M: the rows split over threads, each slice's
     # partial dw added in slice order
-    with one_blas_thread():
-        dw2 = sum_over_batch(rows, m, work=gemm_work(m * taps * c_in_g * c_out))
+    dw2 = sum_over_batch(rows, m, work=gemm_work(m * taps * c_in_g * c_out), blas=True)
     return dw2.reshape(w_shape)  # (kh, kw, C_in/G, C_out), free
 
 
@@ -380,8 +376,7 @@ def _add_dx(dxp: np.ndarray, dy: np.ndarray, w: np.ndarray, stride: Pair, dilati
     def images(s: slice) -> None:
         _add_dx_images(dxp[s], dy[s], w, stride, dilation, groups)
 
-    with one_blas_thread():
-        over_batch(images, n, work=gemm_work(dy.size * w.size // c_out))
+    over_batch(images, n, work=gemm_work(dy.size * w.size // c_out), blas=True)
 
 
 def _add_dx_images(dxp: np.ndarray, dy: np.ndarray, w: np.ndarray, stride: Pair,

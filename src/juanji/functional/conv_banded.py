@@ -31,7 +31,6 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ._parallel import gemm_work, over_batch, sum_over_batch
-from ._threads import one_blas_thread
 from .memory import get_memory_budget
 
 # Wp / kw: how many times im2col's multiply-adds the banded GEMMs do, at most.
@@ -51,7 +50,7 @@ def usable(x_shape: tuple, w_shape: tuple, padded_hw: tuple, out_hw: tuple, grou
     """
     n, _, _, c_in = x_shape
     kh, kw, _, c_out = w_shape
-    (hp, wp), (ho, wo) = padded_hw, out_hw
+    wp, (ho, wo) = padded_hw[1], out_hw
     if groups != 1 or n * ho * wo == 0 or c_out == 0:
         return False
     band_bytes = kh * wp * c_in * wo * c_out * itemsize
@@ -92,8 +91,7 @@ def forward(xrows: np.ndarray, b_mat: np.ndarray) -> np.ndarray:
     def block(s: slice) -> None:
         np.matmul(xrows[s], b_mat, out=y[s])  # (rows_s, K) @ (K, Wo*C_out) -> (rows_s, Wo*C_out)
 
-    with one_blas_thread():
-        over_batch(block, rows, work=gemm_work(rows * k * b_mat.shape[1]))
+    over_batch(block, rows, work=gemm_work(rows * k * b_mat.shape[1]), blas=True)
     return y
 
 
@@ -108,8 +106,8 @@ def weight_grad(xrows: np.ndarray, dy_rows: np.ndarray, w_shape: tuple, wp: int,
         # (kh*Wp*C_in, rows_s) @ (rows_s, Wo*C_out) -> (kh*Wp*C_in, Wo*C_out); .T is a view
         return xrows[s].T @ dy_rows[s]
 
-    with one_blas_thread():
-        d_band = sum_over_batch(block, rows, work=gemm_work(rows * k * dy_rows.shape[1]))
+    d_band = sum_over_batch(block, rows, work=gemm_work(rows * k * dy_rows.shape[1]),
+                            blas=True)
     d6 = d_band.reshape(kh, wp, c_in, wo, c_out)  # (kh, Wp, C_in, Wo, C_out), free
     dw = np.empty(w_shape, dtype=dy_rows.dtype)  # (kh, kw, C_in, C_out)
     j = np.arange(wo)
@@ -135,6 +133,5 @@ def input_grad(dy_rows: np.ndarray, b_mat: np.ndarray, padded_shape: tuple, kh: 
             rows = slice(a * dilation_h, a * dilation_h + stride_h * (ho - 1) + 1, stride_h)
             dxp[s, rows, :] += d4[:, :, a, :]  # (n_s, Ho, Wp*C_in) onto the rows they read
 
-    with one_blas_thread():
-        over_batch(images, n, work=gemm_work(dy_rows.size * b_mat.shape[0]))
+    over_batch(images, n, work=gemm_work(dy_rows.size * b_mat.shape[0]), blas=True)
     return dxp.reshape(n, hp, wp, c_in)  # (N, Hp, Wp, C_in), free

@@ -27,7 +27,6 @@ import numpy as np
 
 from . import _blas
 from ._parallel import gemm_work, over_batch, sum_over_batch
-from ._threads import one_blas_thread
 from .windows import embed
 
 MIN_CHANNELS = 16   # fewer input channels: the per-offset GEMMs are too thin to beat im2col
@@ -101,8 +100,7 @@ def forward(xrows: np.ndarray, w: np.ndarray, bias, padded_shape: tuple, out_hw:
         else:
             np.add(valid, bias.reshape(c_out), out=y[s])  # the crop's copy adds the bias
 
-    with one_blas_thread():
-        over_batch(images, n, work=gemm_work(m * xrows.shape[1] * c_out * kh * kw))
+    over_batch(images, n, work=gemm_work(m * xrows.shape[1] * c_out * kh * kw), blas=True)
     return y
 
 
@@ -147,6 +145,6 @@ def backward(dy: np.ndarray, xrows: np.ndarray, w: np.ndarray, padded_shape: tup
             dx[s] = d_grid[:, top:top + h, left:left + wd, :]  # the padding cropped off
         return part
 
-    with one_blas_thread():  # (kh, kw, C_in, C_out)
-        dw = sum_over_batch(images, n, work=gemm_work(2 * m * c_in * c_out * kh * kw))
+    dw = sum_over_batch(images, n, work=gemm_work(2 * m * c_in * c_out * kh * kw),
+                        blas=True)  # (kh, kw, C_in, C_out)
     return dx, dw
