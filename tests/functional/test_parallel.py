@@ -198,3 +198,25 @@ def test_the_blas_lookup_is_safe_from_several_threads_at_once(monkeypatch):
         seen = list(pool.map(first_call, range(4)))
     assert len(set(seen)) == 1  # every thread saw the finished lookup
     assert seen[0] == bool(_blas._candidates())
+
+
+def test_blas_bodies_run_on_one_blas_thread_unless_too_short_to_split(threads):
+    from juanji.functional import _threads
+    blas = _threads._controller()
+    assert blas is not None  # threadpoolctl comes with the test extras and sees NumPy's BLAS
+    outside = blas.num_threads
+    threads(2, min_work=10)
+    seen = {}
+
+    def body(s):
+        seen[s.stop - s.start] = blas.num_threads
+
+    _parallel.over_batch(body, 4, work=1000, blas=True)  # split: 2 + 2 images
+    assert seen == {2: 1}
+    seen.clear()
+    _parallel.over_batch(body, 1, work=1000, blas=True)  # one image, large: the BLAS's threads
+    assert seen == {1: outside}
+    seen.clear()
+    _parallel.over_batch(body, 1, work=15, blas=True)  # one image, small: one BLAS thread
+    assert seen == {1: 1}
+    assert blas.num_threads == outside  # restored
