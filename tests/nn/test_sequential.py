@@ -230,3 +230,30 @@ def test_forward_refuses_the_wrong_input():
         model.forward(np.zeros((2, 5, 5, 1), dtype=np.uint8))
     with pytest.raises(TypeError, match=r"`dtype` must be float32 or float64, got int32"):
         Sequential([ReLU()], (3,), dtype=np.int32)
+
+
+@pytest.mark.parametrize("pool", [dict(kernel_size=2), dict(kernel_size=3, stride=1, padding=1),
+                                  dict(kernel_size=2, ceil_mode=True),
+                                  dict(kernel_size=(2, 3), stride=(1, 2))])
+@pytest.mark.parametrize("nan", [False, True])
+def test_relu_then_max_pool_runs_reordered_with_the_same_numbers(pool, nan):
+    from juanji.nn import Conv2D, Dense, Flatten, MaxPool2D, ReLU
+
+    def build():
+        return Sequential([Conv2D(4, 3), ReLU(), MaxPool2D(**pool), Flatten(), Dense(3)],
+                          (9, 8, 2), seed=1, dtype=np.float64)
+
+    fused, plain = build(), build()
+    assert fused._order[:3] == [0, 2, 1]
+    plain._order = list(range(len(plain.layers)))  # the layers in their written order
+    rng = np.random.default_rng(0)
+    x = np.round(rng.standard_normal((3, 9, 8, 2)), 1)  # rounded: ties inside windows
+    x[0] = -np.abs(x[0])  # windows whose max is negative
+    if nan:
+        x[1, 4, 4, 0] = np.nan
+    dy = rng.standard_normal((3, 3))
+    out_f, out_p = fused.forward(x), plain.forward(x)
+    np.testing.assert_array_equal(out_f, out_p)
+    np.testing.assert_array_equal(fused.backward(dy), plain.backward(dy))
+    for (name, pf), (_, pp) in zip(fused.named_parameters(), plain.named_parameters()):
+        np.testing.assert_array_equal(pf.grad, pp.grad, err_msg=name)

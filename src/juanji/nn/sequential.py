@@ -5,6 +5,12 @@
 Backward runs the layers in reverse, each writing its parameters' gradients. Parameters and
 buffers are named ``"<layer index>.<name>"`` (``"0.weight"``, ``"4.running_mean"``) in
 ``named_parameters()`` and ``state_dict()``.
+
+One reordering, exact: a ReLU followed by a max pool runs as the pool then the ReLU, on the
+pooled map (kh*kw times fewer values). ``maxpool(relu(x)) == relu(maxpool(x))`` because both are
+monotone, and the gradients agree too: where a window's max is positive both send dy to its
+first maximum, where it is not both send nothing (a NaN wins the pool either way and passes the
+ReLU). LeNet-5's first ReLU then handles 75k values instead of 301k.
 """
 
 from __future__ import annotations
@@ -74,6 +80,7 @@ class Sequential:
                     f"layer {i} ({type(layer).__name__}) cannot take input shape {shape}: {err}"
                 ) from err
         self.output_shape = shape
+        self._order = _run_order(layers)
 
     # --- passes ------------------------------------------------------------------------------
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -88,8 +95,8 @@ class Sequential:
                 f"(input_shape {self.input_shape}), got {x.shape}"
             )
         x = x.astype(self.dtype, copy=False)
-        for layer in self.layers:
-            x = layer.forward(x)
+        for i in self._order:
+            x = self.layers[i].forward(x)
         return x
 
     __call__ = forward
@@ -101,8 +108,8 @@ class Sequential:
         None: the first layer then computes its parameters' gradients only (a first conv saves
         its whole dx scatter, as PyTorch does for an input that does not require grad).
         """
-        for layer in reversed(self.layers[1:]):
-            dy = layer.backward(dy)
+        for i in reversed(self._order[1:]):
+            dy = self.layers[i].backward(dy)
         if input_grad:
             return self.layers[0].backward(dy)
         self.layers[0].backward_params_only(dy)
@@ -233,3 +240,26 @@ class Sequential:
     def __repr__(self) -> str:
         body = "".join(f"\n  ({i}) {layer!r}" for i, layer in enumerate(self.layers))
         return f"Sequential(input_shape={self.input_shape},{body}\n)"
+
+
+def _run_order(layers) -> list[int]:
+    """The order forward runs the layers in: each ReLU directly followed by a MaxPool2D swaps
+    places with it (see the module docstring); the first layer always runs first.
+
+    >>> from juanji.nn import Conv2D, Flatten, MaxPool2D, ReLU
+    >>> _run_order([Conv2D(6, 5), ReLU(), MaxPool2D(2), Conv2D(16, 5), ReLU(), MaxPool2D(2),
+    ...             Flatten()])
+    [0, 2, 1, 3, 5, 4, 6]
+    """
+    from .activations import ReLU
+    from .pooling import MaxPool2D
+
+    order = list(range(len(layers)))
+    i = 1
+    while i < len(layers) - 1:
+        if type(layers[i]) is ReLU and type(layers[i + 1]) is MaxPool2D:
+            order[i], order[i + 1] = i + 1, i
+            i += 2
+        else:
+            i += 1
+    return order
