@@ -55,7 +55,7 @@ def run(cmd: list[str], tmp: Path, env: dict | None = None) -> tuple[list[dict],
 
 def _fmt(v: float, unit: str) -> str:
     if unit == "s":
-        return f"{v * 1e3:.1f} ms" if v < 10 else f"{v:.1f} s"
+        return f"{v * 1e3:.1f} ms" if v < 1 else f"{v:.2f} s"
     return f"{v:.3g} {unit}".strip()
 
 
