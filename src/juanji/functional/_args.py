@@ -6,6 +6,7 @@ what is allowed, so that a learner never sees a bare IndexError from deep inside
 
 from __future__ import annotations
 
+import os
 from numbers import Integral
 
 import numpy as np
@@ -160,3 +161,22 @@ def check_cache(cache, cls: type, op: str):
             f"({cls.__name__}), got {got}"
         )
     return cache
+
+
+def env_positive_int(name: str, unit: str) -> int | None:
+    """The whole number >= 1 in environment variable ``name``; None when it is unset or empty.
+
+    >>> env_positive_int("JUANJI_SURELY_UNSET", "threads") is None
+    True
+    """
+    text = os.environ.get(name)
+    if not text:
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ValueError(f"environment variable `{name}` must be a whole number of {unit} >= 1, "
+                         f"got {text!r}")
+    return value

@@ -31,6 +31,7 @@ from typing import Callable
 
 import numpy as np
 
+from ._args import env_positive_int
 from ._threads import one_blas_thread
 
 # Elements a slice must touch for the split to pay: below this the thread hand-off (~30 us) and
@@ -48,16 +49,8 @@ _executor_lock = threading.Lock()
 
 def _threads_from_env() -> int:
     for name in ("JUANJI_NUM_THREADS", "OMP_NUM_THREADS"):
-        text = os.environ.get(name)
-        if text:
-            try:
-                value = int(text)
-            except ValueError:
-                raise ValueError(f"environment variable `{name}` must be a whole number of "
-                                 f"threads >= 1, got {text!r}") from None
-            if value < 1:
-                raise ValueError(f"environment variable `{name}` must be a whole number of "
-                                 f"threads >= 1, got {text!r}")
+        value = env_positive_int(name, "threads")
+        if value is not None:
             return value
     try:
         return len(os.sched_getaffinity(0))

@@ -21,8 +21,9 @@ The budget is ``JUANJI_MEMORY_BUDGET`` (bytes) from the environment when set, el
 from __future__ import annotations
 
 import ctypes
-import os
 from numbers import Integral
+
+from ._args import env_positive_int
 
 DEFAULT_BUDGET = 256 * 2**20  # bytes
 
@@ -33,18 +34,8 @@ class MemoryBudgetError(ValueError, MemoryError):
 
 
 def _parse_env() -> int:
-    text = os.environ.get("JUANJI_MEMORY_BUDGET")
-    if text is None:
-        return DEFAULT_BUDGET
-    try:
-        value = int(text)
-    except ValueError:
-        raise ValueError(f"environment variable `JUANJI_MEMORY_BUDGET` must be a whole number of "
-                         f"bytes > 0, got {text!r}") from None
-    if value < 1:
-        raise ValueError(f"environment variable `JUANJI_MEMORY_BUDGET` must be a whole number of "
-                         f"bytes > 0, got {text!r}")
-    return value
+    value = env_positive_int("JUANJI_MEMORY_BUDGET", "bytes")
+    return DEFAULT_BUDGET if value is None else value
 
 
 _budget = _parse_env()
