@@ -174,3 +174,34 @@ def test_subprocess_end_to_end(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "juanji", "explain", "pool", "--input", "1 2; 3"],
                           capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert proc.returncode == 2 and "same number of values" in proc.stderr
+
+
+@pytest.mark.parametrize("mode", ["max", "avg"])
+@pytest.mark.parametrize("count_pad", [True, False])
+def test_pool_ceil_and_count_pad_match_torch(capsys, mode, count_pad):
+    import torch
+    import torch.nn.functional as F
+
+    grid = "1 3 2 1 4 6; 2 9 1 1 0 5; 1 3 2 3 7 2; 5 6 1 2 2 8; 0 4 8 1 3 3; 7 1 5 2 6 4"
+    dy = "1 2 3 4; 5 6 7 8; 9 1 2 3; 4 5 6 7"
+    args = ["pool", "--mode", mode, "--input", grid, "--kernel", "3", "--stride", "2",
+            "--padding", "1", "--ceil", "--dy", dy]
+    if not count_pad:
+        args.append("--no-count-pad")
+    r = run_json(capsys, *args)
+
+    def tensor(text):
+        return torch.tensor([[float(v) for v in row.split()] for row in text.split(";")],
+                            dtype=torch.float64)
+
+    x = tensor(grid).requires_grad_()
+    if mode == "max":
+        y = F.max_pool2d(x[None, None], 3, stride=2, padding=1, ceil_mode=True)
+    else:
+        y = F.avg_pool2d(x[None, None], 3, stride=2, padding=1, ceil_mode=True,
+                         count_include_pad=count_pad)
+    y.backward(tensor(dy)[None, None])
+    assert r["output_shape"] == [4, 4, 1]  # ceil((6 + 2 - 3) / 2) + 1 = 4; floor mode gives 3
+    assert r["ceil_mode"] is True and r["count_include_pad"] is count_pad
+    np.testing.assert_allclose(r["channels"][0]["output"], y[0, 0].detach().numpy())
+    np.testing.assert_allclose(r["channels"][0]["dx"], x.grad.numpy())

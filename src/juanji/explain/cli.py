@@ -154,6 +154,10 @@ def add_parser(sub, common) -> None:
     q.add_argument("--mode", choices=("max", "avg"), default="max")
     q.add_argument("--kernel", "-f", type=positive_int, default=2, metavar="F",
                    help="window size (default 2)")
+    q.add_argument("--ceil", action="store_true",
+                   help="round the output size up (PyTorch's ceil_mode)")
+    q.add_argument("--no-count-pad", action="store_true",
+                   help="avg: divide by the window's real cells only (count_include_pad=False)")
     input_options(q)
 
     q = topic("conv", "one conv output pixel; dW, db and dX as sums",
@@ -286,11 +290,11 @@ def cmd_pool(args) -> int:
     rng = np.random.default_rng(args.seed)
     x = _draw(args, rng)
     _check_fits(x, (args.kernel, args.kernel), 1, args.padding, "--kernel")
-    forward = _usage(explain_pool, x, args.mode, args.kernel, stride=args.stride,
-                     padding=args.padding)
+    options = dict(stride=args.stride, padding=args.padding, ceil_mode=args.ceil,
+                   count_include_pad=not args.no_count_pad)
+    forward = _usage(explain_pool, x, args.mode, args.kernel, **options)
     dy = _dy(args, rng, tuple(forward["output_shape"]))
-    r = _usage(explain_pool, x, args.mode, args.kernel, stride=args.stride,
-               padding=args.padding, dy=dy)
+    r = _usage(explain_pool, x, args.mode, args.kernel, dy=dy, **options)
     return _emit(args, r, render_pool)
 
 

@@ -44,15 +44,19 @@ def _check_grid(a, name: str, ndim: int = 3) -> np.ndarray:
     return a
 
 
-def explain_pool(x, mode: str, kernel_size=2, *, stride=None, padding=0, dy=None) -> dict:
+def explain_pool(x, mode: str, kernel_size=2, *, stride=None, padding=0, dy=None,
+                 ceil_mode: bool = False, count_include_pad: bool = True) -> dict:
     """Explain pooling of one image ``x`` (H, W, C), forward and (with ``dy``) backward.
 
     Args:
         x: the input (H, W, C); each channel is pooled on its own.
         mode: ``"max"`` or ``"avg"``.
-        kernel_size, stride, padding: as :func:`juanji.functional.max_pool2d_forward`
-            (stride defaults to the kernel; padding an int).
+        kernel_size, stride, padding, ceil_mode: as :func:`juanji.functional.max_pool2d_forward`
+            (stride defaults to the kernel; padding an int; ceil_mode rounds the output size up,
+            the last window then hanging over the padded input).
         dy: upstream gradient (Ho, Wo, C), or None for the forward only.
+        count_include_pad: avg only: the divisor counts the window's padding cells (True, as in
+            PyTorch by default) or only its real input cells.
 
     Returns:
         a JSON-able dict with ``output_shape``, ``overlapping``, ``ties`` and one entry per
@@ -71,11 +75,11 @@ def explain_pool(x, mode: str, kernel_size=2, *, stride=None, padding=0, dy=None
     if mode == "max":
         forward, backward = max_pool2d_forward, max_pool2d_backward
         ref_forward, ref_backward = reference.max_pool2d_forward, reference.max_pool2d_backward
-        kwargs = {}
+        kwargs = {"ceil_mode": ceil_mode}
     elif mode == "avg":
         forward, backward = avg_pool2d_forward, avg_pool2d_backward
         ref_forward, ref_backward = reference.avg_pool2d_forward, reference.avg_pool2d_backward
-        kwargs = {"count_include_pad": True}
+        kwargs = {"ceil_mode": ceil_mode, "count_include_pad": count_include_pad}
     else:
         raise ValueError(f"`mode` must be one of {MODES}, got {mode!r}")
     x = _check_grid(x, "x")
@@ -161,6 +165,7 @@ def explain_pool(x, mode: str, kernel_size=2, *, stride=None, padding=0, dy=None
                 entry["dx_all_ties"] = to_list(dx_all[:, :, ch])
         channels.append(entry)
     return {"mode": mode, "kernel": [kh, kw], "stride": [sh, sw], "padding": p,
+            "ceil_mode": bool(ceil_mode), "count_include_pad": bool(count_include_pad),
             "input_shape": [h, w, c], "output_shape": [ho, wo, c],
             "overlapping": sh < kh or sw < kw, "ties": any_tie, "has_backward": dy is not None,
             "channels": channels}
@@ -214,7 +219,12 @@ def render_pool(r: dict):
     parts = [Text(f"{mode} pooling, window {kh}x{kw}, stride {sh}x{sw}, padding {r['padding']}: "
                   f"{'x'.join(map(str, r['input_shape']))} -> "
                   f"{'x'.join(map(str, r['output_shape']))}"
-                  + (" (windows overlap)" if r["overlapping"] else ""), style="bold")]
+                  + (" (windows overlap)" if r["overlapping"] else "")
+                  + (" (ceil mode: the last window may hang over the edge)"
+                     if r.get("ceil_mode") else "")
+                  + (" (divisor: real cells only)"
+                     if mode == "avg" and not r.get("count_include_pad", True) else ""),
+                  style="bold")]
     for ch, e in enumerate(r["channels"]):
         suffix = f" (channel {ch})" if len(r["channels"]) > 1 else ""
         parts.append(grid_table(e["input"], "input" + suffix))
