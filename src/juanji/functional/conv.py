@@ -10,6 +10,10 @@ With groups == 1, s the stride, d the dilation and x_pad the padded input:
 With groups == G the channels split into G blocks; output block g reads input block g only
 (depthwise: G == C_in). The sum is one matrix product (im2col): the windows of x_pad, one row per
 output pixel, form the column matrix ``cols`` (N*Ho*Wo, kh*kw*C_in), and ``y = cols @ w``.
+Two other formulations of the same sum take the shapes they suit better, picked per call:
+:mod:`~juanji.functional.conv_shifted` (stride 1, many channels: one GEMM per kernel offset on
+shifted rows, no columns) and :mod:`~juanji.functional.conv_banded` (narrow images, few
+channels: one GEMM against a banded weight matrix).
 
 Backward, for dy = dL/dy (N, Ho, Wo, C_out); every parameter collects the sum of its partial
 derivatives over every output it touched:
