@@ -249,8 +249,13 @@ def test_cache_holds_only_what_backward_needs():
     assert cache.band is None and cache.rows is None
     with conv_path("banded"):
         _, cache = conv2d_forward(x, w, np.zeros(4), padding=1)
-    assert cache.cols.shape == (2 * 5, 3 * 7 * 3)  # banded: kh padded rows per output row
-    assert cache.band.shape == (3 * 7 * 3, 5 * 4)  # (kh*Wp*C_in, Wo*C_out)
+    # banded: kh padded rows per output row, and a column of 1s that meets the bias row of B
+    assert cache.cols.shape == (2 * 5, 3 * 7 * 3 + 1)
+    np.testing.assert_array_equal(cache.cols[:, -1], 1)
+    assert cache.band.shape == (3 * 7 * 3 + 1, 5 * 4)  # (kh*Wp*C_in + 1, Wo*C_out)
+    with conv_path("banded"):
+        _, cache = conv2d_forward(x, w, padding=1)  # no bias: no column of 1s, no bias row
+    assert cache.cols.shape == (2 * 5, 3 * 7 * 3) and cache.band.shape == (3 * 7 * 3, 5 * 4)
     with pytest.raises(AttributeError):
         cache.w = w  # frozen
 

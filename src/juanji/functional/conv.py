@@ -131,11 +131,11 @@ def conv2d_forward(x, w, b=None, *, stride=1, padding=0, dilation=1,
     xp = pad_nhwc(x, pad)  # (N, Hp, Wp, C_in)
     if conv_banded.usable(x.shape, w.shape, padded_shape[1:3], (ho, wo), groups,
                           x.dtype.itemsize):
-        xrows = conv_banded.row_windows(xp, kh, stride[0], dilation[0], ho)  # (N*Ho, kh*Wp*C_in)
-        band = conv_banded.band(w, padded_shape[2], wo, stride[1], dilation[1])
-        y = conv_banded.forward(xrows, band)  # (N*Ho, Wo*C_out)
-        if b is not None:
-            _add_bias(y, b.reshape(c_out))  # in place, y is our own
+        bias = None if b is None else b.reshape(c_out)
+        # (N*Ho, kh*Wp*C_in [+ 1]): with a bias, a column of 1s that meets the band's bias row
+        xrows = conv_banded.row_windows(xp, kh, stride[0], dilation[0], ho, ones=b is not None)
+        band = conv_banded.band(w, padded_shape[2], wo, stride[1], dilation[1], bias)
+        y = conv_banded.forward(xrows, band)  # (N*Ho, Wo*C_out), bias included
         y = y.reshape(n, ho, wo, c_out)  # (N, Ho, Wo, C_out), free
         return y, Conv2dCache(cols=xrows, xp=None, chunk=n, w=w, padded_shape=padded_shape,
                               in_hw=(h, wd), padding=pad, stride=stride, dilation=dilation,
@@ -187,23 +187,23 @@ def conv2d_backward(dy, cache: Conv2dCache, *, need_dx: bool = True):
     n, ho, wo, _ = cache.out_shape
     dy2 = dy.reshape(n * ho * wo, c_out)  # (N*Ho*Wo, C_out)
 
-    db = None if cache.b_shape is None else _sum_rows(dy, c_out).reshape(cache.b_shape)
     if not isinstance(need_dx, (bool, np.bool_)):
         raise TypeError(f"`need_dx` must be True or False, got {need_dx!r}")
-    if cache.rows is not None:  # shifted rows: one GEMM per kernel offset, no columns
-        dx, dw = conv_shifted.backward(dy, cache.rows, w, cache.padded_shape, cache.dilation,
-                                       need_dx, cache.padding, cache.in_hw)
-        return dx, dw, db  # dx (N, H, W, C_in) or None
-    if cache.band is not None:  # banded: three GEMMs against the band matrix
+    if cache.band is not None:  # banded: three GEMMs against the band matrix (db from the first)
         dy_rows = dy.reshape(n * ho, wo * c_out)  # (N*Ho, Wo*C_out), free
-        wp = cache.padded_shape[2]
-        dw = conv_banded.weight_grad(cache.cols, dy_rows, w.shape, wp, cache.stride[1],
-                                     cache.dilation[1])
+        dw, db = conv_banded.weight_grad(cache.cols, dy_rows, w.shape, cache.padded_shape[2],
+                                         cache.stride[1], cache.dilation[1])
+        db = None if db is None else db.reshape(cache.b_shape)
         if not need_dx:
             return None, dw, db
         dxp = conv_banded.input_grad(dy_rows, cache.band, cache.padded_shape, kh, ho,
                                      cache.stride[0], cache.dilation[0])  # (N, Hp, Wp, C_in)
         return unpad_nhwc(dxp, cache.padding, cache.in_hw), dw, db  # (N, H, W, C_in)
+    db = None if cache.b_shape is None else _sum_rows(dy, c_out).reshape(cache.b_shape)
+    if cache.rows is not None:  # shifted rows: one GEMM per kernel offset, no columns
+        dx, dw = conv_shifted.backward(dy, cache.rows, w, cache.padded_shape, cache.dilation,
+                                       need_dx, cache.padding, cache.in_hw)
+        return dx, dw, db  # dx (N, H, W, C_in) or None
     dxp = np.zeros(cache.padded_shape, dtype=w.dtype) if need_dx else None  # (N, Hp, Wp, C_in)
     if cache.cols is not None:  # the whole batch at once
         dw = _cols_t_times_dy(cache.cols, dy2, w.shape, cache.groups)  # (kh, kw, C_in/G, C_out)

@@ -59,28 +59,44 @@ def usable(x_shape: tuple, w_shape: tuple, padded_hw: tuple, out_hw: tuple, grou
             and rows_bytes <= get_memory_budget())
 
 
-def row_windows(xp: np.ndarray, kh: int, stride_h: int, dilation_h: int, ho: int) -> np.ndarray:
-    """X: the kh padded rows each output row reads, side by side: (N, Hp, Wp, C) -> (N*Ho, kh*Wp*C).
-    """
+def row_windows(xp: np.ndarray, kh: int, stride_h: int, dilation_h: int, ho: int,
+                ones: bool = False) -> np.ndarray:
+    """X: the kh padded rows each output row reads, side by side: (N, Hp, Wp, C) -> (N*Ho, K),
+    K = kh*Wp*C; with ``ones`` a last column of 1s, (N*Ho, K + 1), for the bias (see band)."""
     xp = np.ascontiguousarray(xp)  # (N, Hp, Wp, C): a row's Wp*C values must be one run
     n, hp, wp, c = xp.shape
-    # strides from the shape: NumPy may report any stride for an axis of length 1
+    k = kh * wp * c
+    # strides from the shapes: NumPy may report any stride for an axis of length 1
     item = xp.itemsize
     row, image = wp * c * item, hp * wp * c * item
     view = as_strided(xp, shape=(n, ho, kh, wp * c),  # (N, Ho, kh, Wp*C), a view
                       strides=(image, row * stride_h, row * dilation_h, item), writeable=False)
-    return view.reshape(n * ho, kh * wp * c)  # (N*Ho, kh*Wp*C), the one copy
+    out = np.empty((n * ho, k + ones), dtype=xp.dtype)  # (N*Ho, K [+ 1])
+    width = (k + ones) * item  # bytes per row of out
+    dst = as_strided(out, shape=(n, ho, kh, wp * c),  # out[:, :K] as (N, Ho, kh, Wp*C), a view
+                     strides=(ho * width, width, wp * c * item, item))
+    over_batch(lambda s: np.copyto(dst[s], view[s]), n, work=n * ho * k)  # the one copy
+    if ones:
+        out[:, k] = 1
+    return out
 
 
-def band(w: np.ndarray, wp: int, wo: int, stride_w: int, dilation_w: int) -> np.ndarray:
-    """B (kh*Wp*C_in, Wo*C_out): column block j holds the kernel where window j sits, else 0."""
+def band(w: np.ndarray, wp: int, wo: int, stride_w: int, dilation_w: int,
+         bias: np.ndarray | None = None) -> np.ndarray:
+    """B (K, Wo*C_out), K = kh*Wp*C_in: column block j holds the kernel where window j sits, else
+    0. With ``bias`` (C_out,) a last row of b tiled Wo times, (K + 1, Wo*C_out): against X's
+    column of 1s it adds the bias inside the GEMM, and dB's last row is then db, summed by it."""
     kh, kw, c_in, c_out = w.shape
-    b6 = np.zeros((kh, wp, c_in, wo, c_out), dtype=w.dtype)  # (kh, Wp, C_in, Wo, C_out)
+    k = kh * wp * c_in
+    b_mat = np.zeros((k + (bias is not None), wo * c_out), dtype=w.dtype)  # (K [+ 1], Wo*C_out)
+    b6 = b_mat[:k].reshape(kh, wp, c_in, wo, c_out)  # (kh, Wp, C_in, Wo, C_out), a view
     j = np.arange(wo)
     for b in range(kw):
         # the window of column j reads padded column j*s + b*d: (Wo, kh, C_in, C_out) cells
         b6[:, j * stride_w + b * dilation_w, :, j, :] = w[:, b]
-    return b6.reshape(kh * wp * c_in, wo * c_out)  # (kh*Wp*C_in, Wo*C_out), free
+    if bias is not None:
+        b_mat[k] = np.tile(bias, wo)  # (Wo*C_out,)
+    return b_mat
 
 
 def forward(xrows: np.ndarray, b_mat: np.ndarray) -> np.ndarray:
@@ -96,8 +112,9 @@ def forward(xrows: np.ndarray, b_mat: np.ndarray) -> np.ndarray:
 
 
 def weight_grad(xrows: np.ndarray, dy_rows: np.ndarray, w_shape: tuple, wp: int,
-                stride_w: int, dilation_w: int) -> np.ndarray:
-    """dw (kh, kw, C_in, C_out): the band's cells of dB = X.T @ dy, summed over the columns j."""
+                stride_w: int, dilation_w: int):
+    """(dw, db): dw (kh, kw, C_in, C_out) the band's cells of dB = X.T @ dy summed over the
+    columns j; db (C_out,) from dB's last row when X has its column of 1s, else None."""
     kh, kw, c_in, c_out = w_shape
     wo = dy_rows.shape[1] // c_out
     rows, k = xrows.shape
@@ -108,13 +125,15 @@ def weight_grad(xrows: np.ndarray, dy_rows: np.ndarray, w_shape: tuple, wp: int,
 
     d_band = sum_over_batch(block, rows, work=gemm_work(rows * k * dy_rows.shape[1]),
                             blas=True)
-    d6 = d_band.reshape(kh, wp, c_in, wo, c_out)  # (kh, Wp, C_in, Wo, C_out), free
+    k_w = kh * wp * c_in
+    d6 = d_band[:k_w].reshape(kh, wp, c_in, wo, c_out)  # (kh, Wp, C_in, Wo, C_out), a view
     dw = np.empty(w_shape, dtype=dy_rows.dtype)  # (kh, kw, C_in, C_out)
     j = np.arange(wo)
     for b in range(kw):
         # every window j used w[:, b] at padded column j*s + b*d: sum those (Wo, kh, C_in, C_out)
         dw[:, b] = d6[:, j * stride_w + b * dilation_w, :, j, :].sum(axis=0)
-    return dw
+    db = d_band[k_w].reshape(wo, c_out).sum(axis=0) if k > k_w else None  # (C_out,)
+    return dw, db
 
 
 def input_grad(dy_rows: np.ndarray, b_mat: np.ndarray, padded_shape: tuple, kh: int, ho: int,
@@ -122,6 +141,7 @@ def input_grad(dy_rows: np.ndarray, b_mat: np.ndarray, padded_shape: tuple, kh: 
     """dx_pad (N, Hp, Wp, C_in): dX = dy @ B.T, block a of output row i added to padded row
     i*s_h + a*d_h."""
     n, hp, wp, c_in = padded_shape
+    b_mat = b_mat[:kh * wp * c_in]  # (K, Wo*C_out): the bias row takes no part in dx
     dxp = np.zeros((n, hp, wp * c_in), dtype=dy_rows.dtype)  # (N, Hp, Wp*C_in)
     dy3 = dy_rows.reshape(n, ho, -1)  # (N, Ho, Wo*C_out), free
 
