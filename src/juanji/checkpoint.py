@@ -393,6 +393,11 @@ def _check_state_fits(model, state: dict, where: str) -> None:
                                   f"architecture needs {want.dtype}")
 
 
+# Parameter values an architecture may create beyond those its checkpoint stores (4 MiB of
+# float32) before it is refused without being built.
+SIZE_SLACK = 1 << 20
+
+
 def load_checkpoint(path, *, model=None) -> Checkpoint:
     """Read a checkpoint written by :func:`save_checkpoint` (numeric arrays only, no pickle).
 
@@ -419,7 +424,11 @@ def load_checkpoint(path, *, model=None) -> Checkpoint:
 
     if model is None:
         try:
-            model = Sequential.from_config(meta["architecture"])
+            # far more values than stored: refused before allocating (smaller mismatches get
+            # the precise message of _check_state_fits below)
+            stored = sum(v.size for v in weights.values())
+            model = Sequential.from_config(meta["architecture"],
+                                           max_values=stored + SIZE_SLACK)
         except (ValueError, TypeError, KeyError) as e:
             raise CheckpointError(f"{where}: cannot rebuild the stored architecture: {e}") from None
     else:

@@ -257,3 +257,33 @@ def test_relu_then_max_pool_runs_reordered_with_the_same_numbers(pool, nan):
     np.testing.assert_array_equal(fused.backward(dy), plain.backward(dy))
     for (name, pf), (_, pp) in zip(fused.named_parameters(), plain.named_parameters()):
         np.testing.assert_array_equal(pf.grad, pp.grad, err_msg=name)
+
+
+@pytest.mark.parametrize("name, shape", [("lenet5", (28, 28, 1)), ("tinyvgg", (64, 64, 3)),
+                                         ("course", (32, 32, 3)), ("signs", (64, 64, 3)),
+                                         ("digits", (8, 8, 1))])
+def test_values_created_counts_what_build_allocates(name, shape):
+    from juanji.models import build_model
+    from juanji.nn import BatchNorm2D, Dropout
+
+    models = [build_model(name, shape, 10),
+              Sequential([Conv2D(3, 3, groups=1), BatchNorm2D(), ReLU(), Dropout(0.5), Flatten(),
+                          Dense(4, use_bias=False)], shape)]
+    for model in models:
+        in_shape, predicted = model.input_shape, 0
+        for layer in model.layers:
+            predicted += layer.values_created(in_shape)
+            in_shape = layer.output_shape(in_shape)
+        assert predicted == sum(v.size for v in model.state_dict().values())
+
+
+def test_from_config_refuses_an_architecture_larger_than_allowed_before_building():
+    model = Sequential([Conv2D(2, 3), Flatten(), Dense(3)], (6, 6, 1))
+    config = model.config()
+    n = sum(v.size for v in model.state_dict().values())  # 18 + 2 + 32 * 3 + 3 = 119
+    assert Sequential.from_config(config, max_values=n).output_shape == (3,)
+    config["layers"][0]["padding"] = 10_000  # a Dense 800 million inputs wide
+    with pytest.raises(ValueError, match=r"would create at least [\d,]+ parameter values \(layer "
+                                         r"2, Dense, on input \(800\d+,\)\), more than the 119 "
+                                         r"allowed"):
+        Sequential.from_config(config, max_values=n)

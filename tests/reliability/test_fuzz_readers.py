@@ -290,3 +290,22 @@ def test_cifar_pickle_hitting_a_numpy_internal_error_is_a_clear_error():
     out = ft.run_target("cifar-pickle", data)
     assert "not a readable pickle" in str(out.error)
     count("fuzz cifar-pickle: inputs")
+
+
+@pytest.mark.parametrize("padding", [1005, 30_000])
+def test_checkpoint_whose_architecture_would_allocate_gigabytes_is_refused_first(padding):
+    """Found by the fuzzed-architecture property in CI: a padding of 30000 in a 3.6 KB
+    checkpoint's JSON made its Dense layer 1.8e9 inputs wide, and rebuilding the model allocated
+    (and filled) 21.6 GB until the worker was killed. The stored weights bound what may be built."""
+    arrays = dict(np.load(io.BytesIO(seeds("checkpoint")[0]), allow_pickle=False))
+    meta = json.loads(arrays["__meta__"].tobytes())
+    meta["architecture"]["layers"][0]["padding"] = padding
+    arrays["__meta__"] = np.frombuffer(json.dumps(meta).encode(), np.uint8)
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    out = ft.run_target("checkpoint", buf.getvalue())
+    assert "cannot rebuild the stored architecture" in str(out.error)
+    assert "parameter values" in str(out.error)
+    assert f"more than the {55 + (1 << 20):,} allowed" in str(out.error)  # 55 stored + slack
+    assert out.peak < 1 << 20
+    count("fuzz checkpoint: bombs and huge claims")

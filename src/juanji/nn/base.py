@@ -103,6 +103,11 @@ class Layer:
         self.in_shape, self.out_shape = input_shape, out
         return out
 
+    def values_created(self, input_shape: tuple) -> int:
+        """How many numbers :meth:`build` would allocate for ``input_shape`` (parameters and
+        buffers); pure, so a stored architecture can be sized before anything is allocated."""
+        return 0
+
     def _create(self, input_shape: tuple, rng: np.random.Generator, dtype: np.dtype) -> None:
         """Make ``self.params`` / ``self.buffers``; layers without any keep this no-op."""
 

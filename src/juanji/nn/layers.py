@@ -66,6 +66,11 @@ class Conv2D(Layer):
                          dilation=self.dilation[1])
         return (ho, wo, self.filters)
 
+    def values_created(self, input_shape):
+        kh, kw = self.kernel_size  # weight (kh, kw, C_in/g, C_out), bias (C_out,)
+        return kh * kw * (int(input_shape[2]) // self.groups) * self.filters \
+            + self.filters * self.use_bias
+
     def _create(self, input_shape, rng, dtype):
         kh, kw = self.kernel_size
         shape = (kh, kw, input_shape[2] // self.groups, self.filters)  # (kh, kw, C_in/g, C_out)
@@ -125,6 +130,9 @@ class Dense(Layer):
                 f"Dense expects a flat input shape (D,), got {input_shape}; put Flatten() before it"
             )
         return (self.units,)
+
+    def values_created(self, input_shape):
+        return int(input_shape[0]) * self.units + self.units * self.use_bias  # weight, bias
 
     def _create(self, input_shape, rng, dtype):
         shape = (input_shape[0], self.units)  # (D_in, D_out)

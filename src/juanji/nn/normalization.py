@@ -46,6 +46,9 @@ class BatchNorm2D(Layer):
     def output_shape(self, input_shape):
         return tuple(image_shape(input_shape, "BatchNorm2D"))
 
+    def values_created(self, input_shape):
+        return 4 * int(input_shape[2])  # gamma, beta, running mean and variance
+
     def _create(self, input_shape, rng, dtype):
         c = input_shape[2]
         self.params = {"gamma": Parameter(np.ones(c, dtype=dtype), "gamma"),

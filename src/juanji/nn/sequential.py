@@ -226,20 +226,39 @@ class Sequential:
                 "dtype": self.dtype.name, "layers": [layer.config() for layer in self.layers]}
 
     @classmethod
-    def from_config(cls, d: dict) -> "Sequential":
-        """Rebuild (with fresh initial weights from the saved seed) what :meth:`config` returned."""
+    def from_config(cls, d: dict, *, max_values: int | None = None) -> "Sequential":
+        """Rebuild (with fresh initial weights from the saved seed) what :meth:`config` returned.
+
+        ``max_values``: refuse, before allocating anything, an architecture whose layers would
+        create more numbers than this (a checkpoint passes how many it stores: a few changed
+        characters of its JSON, e.g. a padding of 30000, must not allocate gigabytes).
+        """
         for key in ("input_shape", "layers"):
             if key not in d:
                 raise ValueError(f"a Sequential config needs the key {key!r}, got keys {sorted(d)}")
         dtype = d.get("dtype", "float32")
         if dtype not in DTYPES:
             raise ValueError(f"config `dtype` must be one of {sorted(DTYPES)}, got {dtype!r}")
-        return cls([layer_from_config(c) for c in d["layers"]], tuple(d["input_shape"]),
-                   seed=d.get("seed", 0), dtype=DTYPES[dtype])
+        layers = [layer_from_config(c) for c in d["layers"]]
+        if max_values is not None:
+            _check_size(layers, d["input_shape"], max_values)
+        return cls(layers, tuple(d["input_shape"]), seed=d.get("seed", 0), dtype=DTYPES[dtype])
 
     def __repr__(self) -> str:
         body = "".join(f"\n  ({i}) {layer!r}" for i, layer in enumerate(self.layers))
         return f"Sequential(input_shape={self.input_shape},{body}\n)"
+
+
+def _check_size(layers, input_shape, max_values: int) -> None:
+    """Refuse layers that would create more than ``max_values`` numbers for ``input_shape``."""
+    shape, total = tuple(int(v) for v in input_shape), 0
+    for i, layer in enumerate(layers):
+        total += layer.values_created(shape)
+        if total > max_values:
+            raise ValueError(f"its layers would create at least {total:,} parameter values (layer "
+                             f"{i}, {type(layer).__name__}, on input {shape}), more than the "
+                             f"{max_values:,} allowed")
+        shape = tuple(layer.output_shape(shape))
 
 
 def _run_order(layers) -> list[int]:
