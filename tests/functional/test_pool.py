@@ -394,3 +394,15 @@ def test_grid_is_a_real_grid():
     assert {(2, 1), (2, None), (2, (3, 3)), (1, None), (1, (2, 2))} <= strides
     assert {p for (*_, p, _) in GRID if not isinstance(p, tuple)} == {0, 1, "same"}
     assert {p for (*_, p, _) in GRID if isinstance(p, tuple)} >= {(1, 0), ((1, 0), (0, 1))}
+
+
+def test_avg_pool_of_opposite_infinities_is_nan_without_a_warning():
+    import warnings
+
+    x = np.array([np.inf, -np.inf, 1.0, 2.0], dtype=np.float32).reshape(1, 2, 2, 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a RuntimeWarning would fail the test
+        y, _ = avg_pool2d_forward(x, 2)
+    assert np.isnan(y).all()  # PyTorch: (inf - inf + 1 + 2) / 4 = nan, silently
+    t = F.avg_pool2d(torch.from_numpy(x).permute(0, 3, 1, 2), 2)
+    assert torch.isnan(t).all()

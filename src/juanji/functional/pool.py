@@ -355,13 +355,16 @@ def avg_pool2d_forward(x: np.ndarray, kernel_size, *, stride=None, padding=0,
     total = np.empty(geo.out_shape, dtype=x.dtype)  # (N, Ho, Wo, C)
 
     def mean(s: slice) -> None:
-        if len(views) == 1:
-            total[s] = views[0][s]
-        else:
-            np.add(views[0][s], views[1][s], out=total[s])
-        for v in views[2:]:
-            total[s] += v[s]  # summing the offset views beats .sum(axis=(3, 4)) on the strided view
-        total[s] /= divisor
+        # inf + -inf is NaN and a float32 sum may overflow to inf, as in PyTorch, which does
+        # not warn either (errstate is per thread: set inside the body)
+        with np.errstate(invalid="ignore", over="ignore"):
+            if len(views) == 1:
+                total[s] = views[0][s]
+            else:
+                np.add(views[0][s], views[1][s], out=total[s])
+            for v in views[2:]:
+                total[s] += v[s]  # summing the offset views beats .sum(axis=(3, 4)) on the view
+            total[s] /= divisor
 
     over_batch(mean, geo.out_shape[0], work=x.size)
     return total, AvgPool2dCache(divisor, geo, x.dtype)
