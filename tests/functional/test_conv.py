@@ -130,12 +130,18 @@ def test_matches_torch(name, bias, dtype, path):
         _, cache = conv2d_forward(x, w, b, stride=case.stride, padding=case.padding,
                                   dilation=case.dilation, groups=case.groups)
         assert (cache.band is not None) == (path == "banded" and case.groups == 1)
-        y, dx, dw, db = run(case, x, w, b, dy)
-    ty, tdx, tdw, tdb = torch_run(case, x, w, b, dy)
+        got = run(case, x, w, b, dy)
+    assert_like_torch(case, got, x, w, b, dy, dtype)
 
-    assert y.shape == (case.x_shape[0], *case.out_hw, case.c_out)
+
+def assert_like_torch(case: Case, got: tuple, x, w, b, dy, dtype) -> None:
+    """(y, dx, dw, db) of one of juanji's conv paths against PyTorch: shapes, dtypes, values."""
+    y, dx, dw, db = got
+    ty, tdx, tdw, tdb = torch_run(case, x, w, b, dy)
+    assert y.shape == (case.x_shape[0], *case.out_hw, case.c_out) == ty.shape
     assert dx.shape == x.shape and dw.shape == w.shape
     assert y.dtype == dx.dtype == dw.dtype == dtype  # no silent float64 upcast
+    assert y.flags.c_contiguous
     assert_close(y, ty, dtype, "y")
     assert_close(dx, tdx, dtype, "dx")
     assert_close(dw, tdw, dtype, "dw")

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from juanji.functional import conv2d_backward, conv2d_forward, conv_shifted
-from tests.functional.test_conv import BIASES, CASES, make, run, torch_run
+from tests.functional.test_conv import BIASES, CASES, assert_like_torch, make, run
 from tests.helpers import assert_close
 
 STRIDE1 = [name for name, c in CASES.items() if c.stride in (1, (1, 1)) and c.groups == 1]
@@ -34,18 +34,7 @@ def test_shifted_matches_torch(always_shifted, name, bias, dtype):
     x, w, b, dy = make(case, bias, dtype)
     _, cache = conv2d_forward(x, w, b, padding=case.padding, dilation=case.dilation)
     assert cache.rows is not None and cache.cols is None  # the shifted path ran
-    y, dx, dw, db = run(case, x, w, b, dy)
-    ty, tdx, tdw, tdb = torch_run(case, x, w, b, dy)
-    assert y.shape == ty.shape and y.dtype == dx.dtype == dw.dtype == dtype
-    assert y.flags.c_contiguous
-    assert_close(y, ty, dtype, "y")
-    assert_close(dx, tdx, dtype, "dx")
-    assert_close(dw, tdw, dtype, "dw")
-    if b is None:
-        assert db is None
-    else:
-        assert db.shape == b.shape
-        assert_close(db, tdb, dtype, "db")
+    assert_like_torch(case, run(case, x, w, b, dy), x, w, b, dy, dtype)
 
 
 @pytest.mark.parametrize("name", STRIDE1)
