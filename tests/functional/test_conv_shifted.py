@@ -71,3 +71,15 @@ def test_without_a_blas_gemm_every_conv_takes_im2col(monkeypatch):
     monkeypatch.setattr(conv_shifted._blas, "_funcs", {})
     cache = _layer(16)
     assert cache.rows is None and cache.cols is not None
+
+
+@pytest.mark.parametrize("name", [n for n in STRIDE1 if CASES[n].x_shape[0] >= 2])
+def test_backward_in_one_image_blocks_matches_torch(always_shifted, monkeypatch, name):
+    """Backward builds the row-wide rows a block of images at a time; blocks of one image (each
+    block's dX rows folded on their own) give PyTorch's gradients too."""
+    monkeypatch.setattr(conv_shifted, "BLOCK_BYTES", 1)
+    case = CASES[name]
+    x, w, b, dy = make(case, "vector", np.float64, seed=5)
+    blocks = list(conv_shifted._blocks(slice(0, len(x)), 10, 8))
+    assert blocks == [(10 * i, 10 * (i + 1)) for i in range(len(x))]
+    assert_like_torch(case, run(case, x, w, b, dy), x, w, b, dy, np.float64)
