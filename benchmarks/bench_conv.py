@@ -4,7 +4,9 @@ share of the machine's float32 GEMM peak (a large sgemm measured in the same run
     python benchmarks/bench_conv.py
     python benchmarks/bench_conv.py --repeats 30 --json conv.json
 
-Issue 5: ratio bar <= 1.3, goal <= 1.0. The GEMM share counts the three products of a conv
+Issue 5: ratio bar <= 1.3, goal <= 1.0. PyTorch is timed in its default layout (NCHW) and
+channels_last (juanji's NHWC memory order); as in bench_pool.py, the bar is judged against the
+FASTER of the two. The GEMM share counts the three products of a conv
 (forward cols @ w, dw = cols.T @ dy, dx = dy @ w.T), 3 * 2*M*K*C_out flops with M = N*Ho*Wo and
 K = kh*kw*C_in, over the measured fwd+bwd time, against ``A @ B`` for 4096x4096 float32.
 """
@@ -69,18 +71,28 @@ def main(argv=None):
     wt = torch.tensor(w.transpose(3, 2, 0, 1).copy(), requires_grad=True)  # (Co, Ci, kh, kw)
     bt = torch.tensor(b, requires_grad=True)
     dyt = torch.tensor(dy.transpose(0, 3, 1, 2).copy())  # (N, Co, H, W)
+    xt_cl = xt.detach().to(memory_format=torch.channels_last).requires_grad_()
+    dyt_cl = dyt.to(memory_format=torch.channels_last)
     t = time_interleaved({"juanji": lambda: juanji_conv(x, w, b, dy),
-                          "torch": lambda: torch_conv(xt, wt, bt, dyt)}, repeats=args.repeats)
+                          "nchw": lambda: torch_conv(xt, wt, bt, dyt),
+                          "channels_last": lambda: torch_conv(xt_cl, wt, bt, dyt_cl)},
+                         repeats=args.repeats)
+    best = min(t["nchw"], t["channels_last"])
     peak = gemm_peak()
     flops = 3 * 2 * (N * H * W) * (K * K * C_IN) * C_OUT
-    rows = [{"workload": f"conv 3x3 pad 1, {N}x{H}x{W}x{C_IN} -> {C_OUT}, fwd+bwd", "bar": 1.3,
-             "goal": 1.0, **t},
+    name = f"conv 3x3 pad 1, {N}x{H}x{W}x{C_IN} -> {C_OUT}, fwd+bwd"
+    rows = [{"workload": f"{name} vs torch NCHW (default)", "juanji": t["juanji"],
+             "torch": t["nchw"]},
+            {"workload": f"{name} vs torch channels_last", "juanji": t["juanji"],
+             "torch": t["channels_last"]},
+            {"workload": f"{name} (judged: vs the faster torch layout)", "juanji": t["juanji"],
+             "torch": best, "bar": 1.3, "goal": 1.0},
             {"workload": "float32 GEMM peak (4096^2 sgemm)", "value": peak / 1e9,
              "unit": "GFLOP/s"},
             {"workload": "conv fwd+bwd share of the GEMM peak (juanji)",
              "value": 100 * flops / t["juanji"] / peak, "unit": "%"},
             {"workload": "conv fwd+bwd share of the GEMM peak (torch)",
-             "value": 100 * flops / t["torch"] / peak, "unit": "%"}]
+             "value": 100 * flops / best / peak, "unit": "%"}]
     report(rows, args.json)
     return rows
 

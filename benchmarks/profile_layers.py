@@ -4,7 +4,7 @@
     python benchmarks/profile_layers.py --model tinyvgg --shape 64,64,3 --batch 32 --repeats 20
 
 Each layer is timed on its own (its real input, a random upstream gradient of its output's shape),
-median of ``--repeats`` runs; the table is what the profile-driven note in BENCHMARKS.md quotes.
+median of ``--repeats`` runs (the first layer skips dx, as in a training step); the table is what the profile-driven note in BENCHMARKS.md quotes.
 """
 
 from __future__ import annotations
@@ -34,7 +34,10 @@ def profile(model_name: str, shape: tuple, batch: int, repeats: int) -> list[dic
             t0 = time.perf_counter()
             layer.forward(x)
             t1 = time.perf_counter()
-            layer.backward(dy)
+            if i == 0 and hasattr(layer, "backward_params_only"):
+                layer.backward_params_only(dy)  # as in a training step: no dx for the input
+            else:
+                layer.backward(dy)
             t2 = time.perf_counter()
             fwd.append(t1 - t0)
             bwd.append(t2 - t1)
