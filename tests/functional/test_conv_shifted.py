@@ -80,6 +80,6 @@ def test_backward_in_one_image_blocks_matches_torch(always_shifted, monkeypatch,
     monkeypatch.setattr(conv_shifted, "BLOCK_BYTES", 1)
     case = CASES[name]
     x, w, b, dy = make(case, "vector", np.float64, seed=5)
-    blocks = list(conv_shifted._blocks(slice(0, len(x)), 10, 8))
-    assert blocks == [(10 * i, 10 * (i + 1)) for i in range(len(x))]
+    assert conv_shifted.blocks(slice(0, len(x)), 8, conv_shifted.BLOCK_BYTES) == [
+        slice(i, i + 1) for i in range(len(x))]
     assert_like_torch(case, run(case, x, w, b, dy), x, w, b, dy, np.float64)

@@ -140,6 +140,17 @@ def _run(body: Callable[[slice], object], parts: list[slice]) -> list:
     return [first, *results]
 
 
+def blocks(s: slice, item_bytes: int, block_bytes: int) -> list[slice]:
+    """``s`` cut into consecutive sub-slices of about ``block_bytes`` (at least one item each),
+    for a body that builds a temporary per item and should hold only a block's worth at a time.
+
+    >>> blocks(slice(2, 9), item_bytes=100, block_bytes=300)
+    [slice(2, 5, None), slice(5, 8, None), slice(8, 9, None)]
+    """
+    per_block = max(1, block_bytes // max(item_bytes, 1))
+    return [slice(i, min(i + per_block, s.stop)) for i in range(s.start, s.stop, per_block)]
+
+
 def gemm_work(macs: int) -> int:
     """The ``work`` of a matrix product of ``macs`` multiply-adds, for :func:`over_batch`."""
     return macs // MACS_PER_ELEMENT

@@ -36,7 +36,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from . import _blas
-from ._parallel import gemm_work, over_batch, sum_over_batch
+from ._parallel import blocks, gemm_work, over_batch, sum_over_batch
 from .windows import embed
 
 MIN_CHANNELS = 16   # fewer input channels: the GEMMs are too thin to beat im2col
@@ -80,13 +80,6 @@ def padded_rows(x: np.ndarray, padding, w_shape: tuple, dilation: tuple) -> np.n
     grid = rows[:n * hp * wp].reshape(n, hp, wp, c)  # (N, Hp, Wp, C), a view
     over_batch(lambda s: embed(grid[s], x[s], t, left), n, work=grid.size)
     return rows
-
-
-def _blocks(s: slice, grid_rows: int, row_bytes: int):
-    """The grid rows (r0, r1) of each block of images in the slice s, ~BLOCK_BYTES of Xw each."""
-    per_block = max(1, BLOCK_BYTES // max(grid_rows * row_bytes, 1))  # images
-    for i in range(s.start, s.stop, per_block):
-        yield i * grid_rows, min(i + per_block, s.stop) * grid_rows
 
 
 def _row_wide(xrows: np.ndarray, r0: int, r1: int, kh: int, kw: int, wp: int,
@@ -163,7 +156,8 @@ def backward(dy: np.ndarray, xrows: np.ndarray, w: np.ndarray, padded_shape: tup
         r0, r1 = s.start * g, s.stop * g
         embed(dgrid[r0:r1].reshape(-1, hp, wp, c_out), dy[s], 0, 0)  # (n_s, Hp, Wp, C_out)
         part = np.empty(w_rows.shape, dtype=w.dtype)  # (kh, kw*C_in, C_out)
-        for b0, b1 in _blocks(s, g, kw * c_in * w.itemsize):
+        for block in blocks(s, g * kw * c_in * w.itemsize, BLOCK_BYTES):  # images
+            b0, b1 = block.start * g, block.stop * g  # their grid rows
             rows = b1 - b0
             xw = _row_wide(xrows, b0, b1, kh, kw, wp, dilation)  # (rows + tail, kw*C_in)
             for a in range(kh):
@@ -171,7 +165,7 @@ def backward(dy: np.ndarray, xrows: np.ndarray, w: np.ndarray, padded_shape: tup
                 _blas.gemm(xw[a * step:a * step + rows], dgrid[b0:b1], part[a],
                            beta=0.0 if b0 == r0 else 1.0, trans_a=True)
             if need_dx:
-                _dx_block(dgrid[b0:b1], w_rows, dx[b0 // g:b1 // g], hp, wp, step, d, lead,
+                _dx_block(dgrid[b0:b1], w_rows, dx[block], hp, wp, step, d, lead,
                           top, left)
         return part
 
