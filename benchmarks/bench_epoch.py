@@ -104,16 +104,16 @@ def main(argv=None):
     parser.add_argument("--run", choices=("juanji", "torch"), help=argparse.SUPPRESS)
     parser.add_argument("--json", help="also write the results to this JSON file")
     args = parser.parse_args(argv)
+    from _common import blas_threads, report
+    threads = args.threads or blas_threads()
     if args.run:
         fn = run_juanji if args.run == "juanji" else run_torch
-        r = fn(args.limit, args.batch, args.threads)
+        r = fn(args.limit, args.batch, threads)
         r["rss_mib"] = _peak_rss_mib()
         print(json.dumps(r))
         return r
     import statistics
 
-    from _common import blas_threads, report
-    threads = args.threads or blas_threads()
     runs = {"juanji": [], "torch": []}
     for _ in range(args.rounds):
         for side in runs:
