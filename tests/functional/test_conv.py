@@ -104,19 +104,32 @@ def torch_run(case: Case, x, w, b, dy):
     return torch_to_nhwc(yt), torch_to_nhwc(xt.grad), torch_to_hwio(wt.grad), db
 
 
-PATHS = ["banded", "im2col"]  # the two GEMM formulations every groups-1 case runs through
+PATHS = ["banded", "tiled", "im2col"]  # the GEMM formulations every groups-1 case runs through
+
+
+def _widest_proper_tile(x_shape, w_shape, padded_hw, out_hw, stride_w, dilation_w, groups,
+                        itemsize):
+    """The tiled path's choice for tests: the largest divisor of Wo below Wo, so the row is cut
+    into at least two tiles (1-column tiles when Wo is prime; one band when Wo == 1)."""
+    wo = out_hw[1]
+    if groups != 1 or x_shape[0] * out_hw[0] * wo == 0 or w_shape[3] == 0:
+        return None
+    return max([t for t in range(1, wo) if wo % t == 0], default=wo)
 
 
 @contextlib.contextmanager
 def conv_path(path: str):
-    """Force the banded GEMMs wherever they apply (groups 1), or turn them off ("im2col")."""
-    saved = conv_banded.MAX_WASTE, conv_banded.MAX_BAND_BYTES
-    limit = float("inf") if path == "banded" else 0
+    """Force the banded GEMMs wherever they apply (groups 1): one band per output row
+    ("banded") or bands over tiles of the row ("tiled"); or turn them off ("im2col")."""
+    saved = conv_banded.MAX_WASTE, conv_banded.MAX_BAND_BYTES, conv_banded.tile_width
+    limit = 0 if path == "im2col" else float("inf")
     conv_banded.MAX_WASTE = conv_banded.MAX_BAND_BYTES = limit
+    if path == "tiled":
+        conv_banded.tile_width = _widest_proper_tile
     try:
         yield
     finally:
-        conv_banded.MAX_WASTE, conv_banded.MAX_BAND_BYTES = saved
+        conv_banded.MAX_WASTE, conv_banded.MAX_BAND_BYTES, conv_banded.tile_width = saved
 
 
 @pytest.mark.parametrize("path", PATHS)
@@ -129,7 +142,9 @@ def test_matches_torch(name, bias, dtype, path):
     with conv_path(path):
         _, cache = conv2d_forward(x, w, b, stride=case.stride, padding=case.padding,
                                   dilation=case.dilation, groups=case.groups)
-        assert (cache.band is not None) == (path == "banded" and case.groups == 1)
+        assert (cache.band is not None) == (path != "im2col" and case.groups == 1)
+        if path == "tiled" and case.groups == 1 and case.out_hw[1] > 1:
+            assert cache.tile is not None and cache.tile[0] < case.out_hw[1]
         got = run(case, x, w, b, dy)
     assert_like_torch(case, got, x, w, b, dy, dtype)
 
@@ -250,9 +265,9 @@ def test_cache_holds_only_what_backward_needs():
     assert isinstance(cache, Conv2dCache)
     assert set(cache.__slots__) == {"cols", "xp", "chunk", "w", "padded_shape", "in_hw",
                                     "padding", "stride", "dilation", "groups", "b_shape",
-                                    "out_shape", "rows", "band"}
+                                    "out_shape", "rows", "band", "tile"}
     assert cache.cols.shape == (2 * 5 * 5, 3 * 3 * 3)  # im2col: one window per row
-    assert cache.band is None and cache.rows is None
+    assert cache.band is None and cache.rows is None and cache.tile is None
     with conv_path("banded"):
         _, cache = conv2d_forward(x, w, np.zeros(4), padding=1)
     # banded: kh padded rows per output row, and a column of 1s that meets the bias row of B
@@ -262,6 +277,13 @@ def test_cache_holds_only_what_backward_needs():
     with conv_path("banded"):
         _, cache = conv2d_forward(x, w, padding=1)  # no bias: no column of 1s, no bias row
     assert cache.cols.shape == (2 * 5, 3 * 7 * 3) and cache.band.shape == (3 * 7 * 3, 5 * 4)
+    assert cache.tile is None
+    with conv_path("tiled"):
+        _, cache = conv2d_forward(x, w, np.zeros(4), padding=1)
+    # Wo = 5 in tiles of 1 column, each reading 3 padded columns: one row per (n, i, tile)
+    assert cache.tile == (1, 3, 1)
+    assert cache.cols.shape == (2 * 5 * 5, 3 * 3 * 3 + 1)
+    assert cache.band.shape == (3 * 3 * 3 + 1, 1 * 4)  # (kh*T_in*C_in + 1, T*C_out)
     with pytest.raises(AttributeError):
         cache.w = w  # frozen
 

@@ -34,18 +34,32 @@ def test_row_windows_are_the_kh_rows_each_output_row_reads():
     np.testing.assert_array_equal(rows[2].reshape(3, 3, 2), x[1, [0, 2, 4]])
 
 
-@pytest.mark.parametrize("x_shape, w_shape, padding, groups, chosen", [
-    ((64, 28, 28, 1), (5, 5, 1, 6), 2, 1, True),      # LeNet-5's first conv
-    ((64, 14, 14, 6), (5, 5, 6, 16), 0, 1, True),     # and its second
-    ((2, 64, 64, 3), (3, 3, 3, 32), 1, 1, False),     # wide rows: 22x im2col's multiply-adds
-    ((2, 14, 14, 64), (3, 3, 64, 64), 1, 1, False),   # a 10.5 MiB band, mostly zeros
-    ((2, 14, 14, 6), (5, 5, 3, 16), 0, 2, False),     # groups: im2col per group
+@pytest.mark.parametrize("x_shape, w_shape, padding, groups, tile", [
+    ((64, 28, 28, 1), (5, 5, 1, 6), 2, 1, "row"),     # LeNet-5's first conv: one band per row
+    ((64, 14, 14, 6), (5, 5, 6, 16), 0, 1, "row"),    # and its second
+    ((2, 64, 64, 3), (3, 3, 3, 32), 1, 1, (4, 6, 4)),  # wide rows: tiles of 4 columns (6 read)
+    ((2, 96, 96, 1), (5, 5, 1, 6), 0, 1, (4, 8, 4)),   # Wo = 92: tiles of 4 (8 read, 1.6x)
+    ((2, 93, 93, 1), (5, 5, 1, 6), 0, 1, None),        # Wo = 89, prime: no tile but 1, im2col
+    ((2, 64, 64, 32), (3, 3, 32, 32), 1, 1, None),     # many channels: the shifted conv
+    ((2, 14, 14, 64), (3, 3, 64, 64), 1, 1, None),     # a 10.5 MiB band, mostly zeros
+    ((2, 14, 14, 6), (5, 5, 3, 16), 0, 2, None),       # groups: im2col per group
 ])
-def test_chosen_for_narrow_rows_and_few_channels(x_shape, w_shape, padding, groups, chosen):
+def test_chosen_for_few_channels_in_one_band_per_row_or_in_tiles(x_shape, w_shape, padding,
+                                                                 groups, tile):
     x = np.zeros(x_shape, np.float32)
     w = np.zeros(w_shape, np.float32)
     cache = conv2d_forward(x, w, padding=padding, groups=groups)[1]
-    assert (cache.band is not None) is chosen
+    assert (cache.band is not None) is (tile is not None)
+    assert cache.tile == (None if tile == "row" else tile)
+
+
+def test_tiled_windows_are_the_columns_each_tile_reads():
+    x = np.arange(1 * 4 * 9 * 2, dtype=np.float64).reshape(1, 4, 9, 2)
+    # 3x3 kernel, stride 2: tiles of 2 output columns read 5 input columns, 4 apart
+    rows = conv_banded.row_windows(x, kh=3, stride_h=1, dilation_h=1, ho=2, tile=(2, 5, 4))
+    assert rows.shape == (1 * 2 * 2, 3 * 5 * 2)  # (N*Ho*tiles, kh*T_in*C)
+    np.testing.assert_array_equal(rows[0].reshape(3, 5, 2), x[0, 0:3, 0:5])
+    np.testing.assert_array_equal(rows[3].reshape(3, 5, 2), x[0, 1:4, 4:9])
 
 
 def test_need_dx_false_gives_the_same_dw_and_db():

@@ -33,7 +33,7 @@ GEOMETRIES = [  # (kernel, stride, padding, dilation, groups, C_in, C_out)
 
 @pytest.mark.parametrize("geo, chunk", list(itertools.product(GEOMETRIES, [1, 2, 3])))
 def test_chunked_conv_equals_unchunked_exactly(budget, geo, chunk, monkeypatch):
-    monkeypatch.setattr(jf.conv_banded, "MAX_WASTE", 0)  # chunking belongs to the im2col path
+    monkeypatch.setattr(jf.conv_banded, "MAX_BAND_BYTES", 0)  # chunking is the im2col path's
     k, s, p, d, g, c_in, c_out = geo
     rng = np.random.default_rng(0)
     x = _ints(rng, (7, 9, 8, c_in))
@@ -55,7 +55,7 @@ def test_chunked_conv_equals_unchunked_exactly(budget, geo, chunk, monkeypatch):
 
 
 def test_one_image_over_budget_says_how_much_it_needs(budget, monkeypatch):
-    monkeypatch.setattr(jf.conv_banded, "MAX_WASTE", 0)  # the im2col columns are what is budgeted
+    monkeypatch.setattr(jf.conv_banded, "MAX_BAND_BYTES", 0)  # im2col's columns are budgeted
     x = np.zeros((2, 10, 10, 3), np.float32)
     w = np.zeros((3, 3, 3, 8), np.float32)
     need = 8 * 8 * 3 * 3 * 3 * 4  # Ho*Wo*kh*kw*C_in float32 bytes for one image

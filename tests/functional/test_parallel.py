@@ -137,7 +137,7 @@ def test_pools_split_three_ways_equal_one_thread_bit_for_bit(threads, config):
 
 
 @pytest.mark.parametrize("path, groups, c_in", [
-    ("shifted", 1, 3), ("banded", 1, 3), ("im2col", 1, 3), ("im2col", 3, 3),
+    ("shifted", 1, 3), ("banded", 1, 3), ("tiled", 1, 3), ("im2col", 1, 3), ("im2col", 3, 3),
     ("im2col", 1, 1),  # tap-major columns
 ])
 @pytest.mark.parametrize("padding, dilation", [(1, 1), (0, 1), (((2, 0), (1, 2))), (2, 2)])
@@ -146,9 +146,13 @@ def test_conv_split_three_ways_equals_one_thread(threads, monkeypatch, path, gro
     from juanji.functional import conv_banded, conv_shifted
     from tests.helpers import assert_close
 
-    limit = float("inf") if path == "banded" else 0
+    from tests.functional.test_conv import _widest_proper_tile
+
+    limit = float("inf") if path in ("banded", "tiled") else 0
     monkeypatch.setattr(conv_banded, "MAX_WASTE", limit)
     monkeypatch.setattr(conv_banded, "MAX_BAND_BYTES", limit)
+    if path == "tiled":
+        monkeypatch.setattr(conv_banded, "tile_width", _widest_proper_tile)
     if path == "shifted":
         monkeypatch.setattr(conv_shifted, "MIN_CHANNELS", 1)
         monkeypatch.setattr(conv_shifted, "MAX_GRID_RATIO", float("inf"))
@@ -161,7 +165,8 @@ def test_conv_split_three_ways_equals_one_thread(threads, monkeypatch, path, gro
         threads(n)
         y, cache = jf.conv2d_forward(x, w, b, padding=padding, dilation=dilation, groups=groups)
         assert (cache.rows is not None) == (path == "shifted")
-        assert (cache.band is not None) == (path == "banded")
+        assert (cache.band is not None) == (path in ("banded", "tiled"))
+        assert (cache.tile is not None) == (path == "tiled")
         dy = np.random.default_rng(1).standard_normal(y.shape)
         results.append((y, *jf.conv2d_backward(dy, cache)))
     for got, want in zip(*results):

@@ -12,8 +12,8 @@ With groups == G the channels split into G blocks; output block g reads input bl
 output pixel, form the column matrix ``cols`` (N*Ho*Wo, kh*kw*C_in), and ``y = cols @ w``.
 Two other formulations of the same sum take the shapes they suit better, picked per call:
 :mod:`~juanji.functional.conv_shifted` (stride 1, many channels: one GEMM per kernel offset on
-shifted rows, no columns) and :mod:`~juanji.functional.conv_banded` (narrow images, few
-channels: one GEMM against a banded weight matrix).
+shifted rows, no columns) and :mod:`~juanji.functional.conv_banded` (few input channels: one
+GEMM against a banded weight matrix, for a whole output row or a tile of it).
 
 Backward, for dy = dL/dy (N, Ho, Wo, C_out); every parameter collects the sum of its partial
 derivatives over every output it touched:
@@ -70,9 +70,10 @@ class Conv2dCache:
     out_shape: tuple        # (N, Ho, Wo, C_out)
     rows: np.ndarray | None = None  # (N*Hp*Wp + tail, C_in) padded rows when the conv ran
                                     # shifted (conv_shifted: stride 1, no columns); else None
-    band: np.ndarray | None = None  # (kh*Wp*C_in, Wo*C_out) banded weights when the conv ran
+    band: np.ndarray | None = None  # (kh*T_in*C_in, T*C_out) banded weights when the conv ran
                                     # banded (conv_banded); cols then holds its row windows
-                                    # (N*Ho, kh*Wp*C_in); else None
+                                    # (N*Ho*tiles, kh*T_in*C_in); else None
+    tile: tuple | None = None  # (T, T_in, step) when banded in tiles, None for one band per row
 
 
 def conv2d_forward(x, w, b=None, *, stride=1, padding=0, dilation=1,
@@ -129,18 +130,23 @@ def conv2d_forward(x, w, b=None, *, stride=1, padding=0, dilation=1,
                               groups=groups, b_shape=None if b is None else b.shape,
                               out_shape=y.shape, rows=rows)
     xp = pad_nhwc(x, pad)  # (N, Hp, Wp, C_in)
-    if conv_banded.usable(x.shape, w.shape, padded_shape[1:3], (ho, wo), groups,
-                          x.dtype.itemsize):
+    t = conv_banded.tile_width(x.shape, w.shape, padded_shape[1:3], (ho, wo), stride[1],
+                               dilation[1], groups, x.dtype.itemsize)
+    if t is not None:  # banded: one band per output row, or per tile of t output columns
+        tile = None if t == wo else (t, conv_banded.tile_in(t, kw, stride[1], dilation[1]),
+                                     t * stride[1])
+        t_in = padded_shape[2] if tile is None else tile[1]
         bias = None if b is None else b.reshape(c_out)
-        # (N*Ho, kh*Wp*C_in [+ 1]): with a bias, a column of 1s that meets the band's bias row
-        xrows = conv_banded.row_windows(xp, kh, stride[0], dilation[0], ho, ones=b is not None)
-        band = conv_banded.band(w, padded_shape[2], wo, stride[1], dilation[1], bias)
-        y = conv_banded.forward(xrows, band)  # (N*Ho, Wo*C_out), bias included
+        # (N*Ho*tiles, kh*T_in*C_in [+ 1]): with a bias, a column of 1s meeting the bias row
+        xrows = conv_banded.row_windows(xp, kh, stride[0], dilation[0], ho, ones=b is not None,
+                                        tile=tile)
+        band = conv_banded.band(w, t_in, t, stride[1], dilation[1], bias)
+        y = conv_banded.forward(xrows, band)  # (N*Ho*tiles, T*C_out), bias included
         y = y.reshape(n, ho, wo, c_out)  # (N, Ho, Wo, C_out), free
         return y, Conv2dCache(cols=xrows, xp=None, chunk=n, w=w, padded_shape=padded_shape,
                               in_hw=(h, wd), padding=pad, stride=stride, dilation=dilation,
                               groups=groups, b_shape=None if b is None else b.shape,
-                              out_shape=y.shape, band=band)
+                              out_shape=y.shape, band=band, tile=tile)
     geo = (kernel, stride, dilation, (ho, wo))
     chunk = batch_chunk(n, ho * wo * kh * kw * c_in * x.dtype.itemsize, "conv2d")
     if chunk >= n:
@@ -190,14 +196,15 @@ def conv2d_backward(dy, cache: Conv2dCache, *, need_dx: bool = True):
     if not isinstance(need_dx, (bool, np.bool_)):
         raise TypeError(f"`need_dx` must be True or False, got {need_dx!r}")
     if cache.band is not None:  # banded: three GEMMs against the band matrix (db from the first)
-        dy_rows = dy.reshape(n * ho, wo * c_out)  # (N*Ho, Wo*C_out), free
-        dw, db = conv_banded.weight_grad(cache.cols, dy_rows, w.shape, cache.padded_shape[2],
-                                         cache.stride[1], cache.dilation[1])
+        t, t_in, _ = (wo, cache.padded_shape[2], None) if cache.tile is None else cache.tile
+        dy_rows = dy.reshape(n * ho * (wo // t), t * c_out)  # (N*Ho*tiles, T*C_out), free
+        dw, db = conv_banded.weight_grad(cache.cols, dy_rows, w.shape, t_in, cache.stride[1],
+                                         cache.dilation[1])
         db = None if db is None else db.reshape(cache.b_shape)
         if not need_dx:
             return None, dw, db
         dxp = conv_banded.input_grad(dy_rows, cache.band, cache.padded_shape, kh, ho,
-                                     cache.stride[0], cache.dilation[0])  # (N, Hp, Wp, C_in)
+                                     cache.stride[0], cache.dilation[0], cache.tile)
         return unpad_nhwc(dxp, cache.padding, cache.in_hw), dw, db  # (N, H, W, C_in)
     db = None if cache.b_shape is None else _sum_rows(dy, c_out).reshape(cache.b_shape)
     if cache.rows is not None:  # shifted rows: one GEMM per kernel offset, no columns

@@ -1,4 +1,4 @@
-"""Convolution as one GEMM per pass against a banded weight matrix: for narrow images, few channels.
+"""Convolution as one GEMM per pass against a banded weight matrix: for few input channels.
 
 Flatten each padded image row to one vector of Wp*C_in values. Output row i of image n reads the
 kh input rows ``i*s_h + a*d_h`` (a = 0..kh-1); concatenated they are one row of
@@ -20,8 +20,21 @@ and the whole convolution, forward and backward, is three plain GEMMs:
 B is (Wp / kw) times larger than w's taps need, so these GEMMs do Wp/kw times the multiply-adds
 of im2col's; for LeNet-5 (Wp/kw = 6.4 and 2.8) that is cheaper than im2col's strided copies and its
 GEMMs with only 6 or 16 columns: measured one thread, batch 64, fwd + bwd, first conv (no dx)
-2.2 -> 1.5 ms, second conv 3.3 -> 1.6 ms. Used by :mod:`juanji.functional.conv` when
-:func:`usable` says so (groups 1, narrow padded rows, few channels); otherwise im2col or the
+2.2 -> 1.5 ms, second conv 3.3 -> 1.6 ms.
+
+Wider rows are cut into tiles of T output columns (T divides Wo). Every tile reads the same
+pattern of T_in = (T-1)*s_w + (kw-1)*d_w + 1 input columns, so one band B (kh*T_in*C_in, T*C_out)
+serves all of them, and X gets one row per (image, output row, tile):
+
+    X[(n, i, t)] = x_pad[n, i*s_h + a*d_h, t*T*s_w + (0 .. T_in-1), :] for a = 0..kh-1
+    y = X @ B                           (N*Ho*tiles, T*C_out) = y (N, Ho, Wo, C_out) again
+
+with T_in / kw times im2col's multiply-adds (MAX_TILE_WASTE); backward is the same three GEMMs,
+dX's tiles added back a group of non-overlapping tiles at a time. T = Wo is the one band per row
+above (and T = 1 would be im2col itself). Measured, two threads, fwd + bwd: LeNet-5's first conv
+on 96x96 images 27.1 -> 11.2 ms (tiles of 4), its second 49.4 -> 25.9 ms (tiles of 7);
+tinyvgg's first conv (64x64x3 -> 32) 11.2 -> 7.8 ms. Used by :mod:`juanji.functional.conv` when
+:func:`tile_width` finds a band or tile (groups 1, few input channels); otherwise im2col or the
 shifted-rows conv apply. Same numbers up to float rounding.
 """
 
@@ -33,49 +46,83 @@ from numpy.lib.stride_tricks import as_strided
 from ._parallel import gemm_work, over_batch, sum_over_batch
 from .memory import get_memory_budget
 
-# Wp / kw: how many times im2col's multiply-adds the banded GEMMs do, at most.
+# Wp / kw: how many times im2col's multiply-adds the whole-row band does, at most.
 MAX_WASTE = 8
 # Columns of B (Wo*C_out) and rows (kh*Wp*C_in): beyond these B is mostly zeros that cost time.
 MAX_BAND_BYTES = 2 * 2**20
+# Rows too wide for one band are cut into tiles of T output columns (T divides Wo, T >= MIN_TILE),
+# each reading T_in = (T-1)*s + (kw-1)*d + 1 input columns: T_in / kw times im2col's multiply-
+# adds, at most MAX_TILE_WASTE; only below MAX_TILE_CHANNELS input channels (with more, im2col's
+# inner dimension kh*kw*C_in is wide enough, and stride 1 takes the shifted conv).
+MAX_TILE_WASTE = 2.5
+MIN_TILE = 2
+MAX_TILE_CHANNELS = 16
 
 
-def usable(x_shape: tuple, w_shape: tuple, padded_hw: tuple, out_hw: tuple, groups: int,
-           itemsize: int) -> bool:
-    """Whether the banded GEMMs apply and are expected to beat im2col for this shape.
+def tile_in(tile: int, kw: int, stride_w: int, dilation_w: int) -> int:
+    """Input columns a tile of ``tile`` output columns reads: (T-1)*s + (kw-1)*d + 1."""
+    return (tile - 1) * stride_w + (kw - 1) * dilation_w + 1
 
-    >>> usable((64, 28, 28, 1), (5, 5, 1, 6), (32, 32), (28, 28), 1, 4)    # LeNet-5's C1
+
+def tile_width(x_shape: tuple, w_shape: tuple, padded_hw: tuple, out_hw: tuple, stride_w: int,
+               dilation_w: int, groups: int, itemsize: int) -> int | None:
+    """Output columns per band: Wo (one band for the whole row), a divisor of Wo (the row in
+    tiles, one band shared by all), or None when im2col or the shifted conv should run instead.
+
+    >>> tile_width((64, 28, 28, 1), (5, 5, 1, 6), (32, 32), (28, 28), 1, 1, 1, 4)  # LeNet's C1
+    28
+    >>> tile_width((64, 96, 96, 1), (5, 5, 1, 6), (96, 96), (92, 92), 1, 1, 1, 4)  # 96 px
+    4
+    >>> tile_width((32, 64, 64, 32), (3, 3, 32, 32), (66, 66), (64, 64), 1, 1, 1, 4) is None
     True
-    >>> usable((32, 64, 64, 32), (3, 3, 32, 32), (66, 66), (64, 64), 1, 4)  # wide: 22x the work
-    False
     """
     n, _, _, c_in = x_shape
     kh, kw, _, c_out = w_shape
     wp, (ho, wo) = padded_hw[1], out_hw
     if groups != 1 or n * ho * wo == 0 or c_out == 0:
-        return False
-    band_bytes = kh * wp * c_in * wo * c_out * itemsize
-    rows_bytes = n * ho * kh * wp * c_in * itemsize
-    return (wp <= MAX_WASTE * kw and band_bytes <= MAX_BAND_BYTES
-            and rows_bytes <= get_memory_budget())
+        return None
+
+    def fits(t: int, t_in: int) -> bool:
+        band_bytes = kh * t_in * c_in * t * c_out * itemsize
+        rows_bytes = n * ho * (wo // t) * kh * t_in * c_in * itemsize
+        return band_bytes <= MAX_BAND_BYTES and rows_bytes <= get_memory_budget()
+
+    if wp <= MAX_WASTE * kw and fits(wo, wp):
+        return wo
+    if c_in >= MAX_TILE_CHANNELS:
+        return None
+    for t in range(wo - 1, MIN_TILE - 1, -1):  # the widest tile within the waste bound
+        t_in = tile_in(t, kw, stride_w, dilation_w)
+        if wo % t == 0 and t_in <= MAX_TILE_WASTE * kw and fits(t, t_in):
+            return t
+    return None
 
 
 def row_windows(xp: np.ndarray, kh: int, stride_h: int, dilation_h: int, ho: int,
-                ones: bool = False) -> np.ndarray:
+                ones: bool = False, tile: tuple | None = None) -> np.ndarray:
     """X: the kh padded rows each output row reads, side by side: (N, Hp, Wp, C) -> (N*Ho, K),
-    K = kh*Wp*C; with ``ones`` a last column of 1s, (N*Ho, K + 1), for the bias (see band)."""
+    K = kh*Wp*C; with ``ones`` a last column of 1s, (N*Ho, K + 1), for the bias (see band).
+
+    With ``tile = (T, T_in, step)`` each output row is cut into tiles of T columns, tile t reading
+    the T_in input columns from t*step on (step = T*s_w): one row of X per (n, i, t),
+    (N*Ho*tiles, kh*T_in*C [+ 1]).
+    """
     xp = np.ascontiguousarray(xp)  # (N, Hp, Wp, C): a row's Wp*C values must be one run
     n, hp, wp, c = xp.shape
-    k = kh * wp * c
+    t, t_in, step = (1, wp, 0) if tile is None else tile
+    tiles = 1 if tile is None else (wp - t_in) // step + 1
+    k = kh * t_in * c
     # strides from the shapes: NumPy may report any stride for an axis of length 1
     item = xp.itemsize
     row, image = wp * c * item, hp * wp * c * item
-    view = as_strided(xp, shape=(n, ho, kh, wp * c),  # (N, Ho, kh, Wp*C), a view
-                      strides=(image, row * stride_h, row * dilation_h, item), writeable=False)
-    out = np.empty((n * ho, k + ones), dtype=xp.dtype)  # (N*Ho, K [+ 1])
+    view = as_strided(xp, shape=(n, ho, tiles, kh, t_in * c),  # (N, Ho, tiles, kh, T_in*C)
+                      strides=(image, row * stride_h, step * c * item, row * dilation_h, item),
+                      writeable=False)  # a view: no copy yet
+    out = np.empty((n * ho * tiles, k + ones), dtype=xp.dtype)  # (N*Ho*tiles, K [+ 1])
     width = (k + ones) * item  # bytes per row of out
-    dst = as_strided(out, shape=(n, ho, kh, wp * c),  # out[:, :K] as (N, Ho, kh, Wp*C), a view
-                     strides=(ho * width, width, wp * c * item, item))
-    over_batch(lambda s: np.copyto(dst[s], view[s]), n, work=n * ho * k)  # the one copy
+    dst = as_strided(out, shape=(n, ho, tiles, kh, t_in * c),  # out[:, :K] the same way
+                     strides=(ho * tiles * width, tiles * width, width, t_in * c * item, item))
+    over_batch(lambda s: np.copyto(dst[s], view[s]), n, work=n * ho * tiles * k)  # the one copy
     if ones:
         out[:, k] = 1
     return out
@@ -137,21 +184,35 @@ def weight_grad(xrows: np.ndarray, dy_rows: np.ndarray, w_shape: tuple, wp: int,
 
 
 def input_grad(dy_rows: np.ndarray, b_mat: np.ndarray, padded_shape: tuple, kh: int, ho: int,
-               stride_h: int, dilation_h: int) -> np.ndarray:
-    """dx_pad (N, Hp, Wp, C_in): dX = dy @ B.T, block a of output row i added to padded row
-    i*s_h + a*d_h."""
+               stride_h: int, dilation_h: int, tile: tuple | None = None) -> np.ndarray:
+    """dx_pad (N, Hp, Wp, C_in): dX = dy @ B.T, block a of output row i (tile t) added to padded
+    row i*s_h + a*d_h (from column t*step on).
+
+    Tiles overlap where T_in > step: tiles t, t + g, t + 2g, ... (g = ceil(T_in / step)) do
+    not, so each such group is one strided add.
+    """
     n, hp, wp, c_in = padded_shape
-    b_mat = b_mat[:kh * wp * c_in]  # (K, Wo*C_out): the bias row takes no part in dx
+    t, t_in, step = (1, wp, wp) if tile is None else tile
+    tiles = dy_rows.shape[0] // (n * ho)
+    b_mat = b_mat[:kh * t_in * c_in]  # (K, T*C_out): the bias row takes no part in dx
     dxp = np.zeros((n, hp, wp * c_in), dtype=dy_rows.dtype)  # (N, Hp, Wp*C_in)
-    dy3 = dy_rows.reshape(n, ho, -1)  # (N, Ho, Wo*C_out), free
+    dy3 = dy_rows.reshape(n, ho * tiles, -1)  # (N, Ho*tiles, T*C_out), free
+    groups = -(-t_in // step)  # tiles apart that never overlap
+    item = dxp.itemsize
 
     def images(s: slice) -> None:
-        # (n_s*Ho, Wo*C_out) @ (Wo*C_out, kh*Wp*C_in) -> (n_s*Ho, kh*Wp*C_in); .T is a view
+        # (n_s*Ho*tiles, T*C_out) @ (T*C_out, kh*T_in*C_in) -> (.., kh*T_in*C_in); .T a view
         d_rows = dy3[s].reshape(-1, dy3.shape[2]) @ b_mat.T
-        d4 = d_rows.reshape(-1, ho, kh, wp * c_in)  # (n_s, Ho, kh, Wp*C_in), free
+        d5 = d_rows.reshape(-1, ho, tiles, kh, t_in * c_in)  # (n_s, Ho, tiles, kh, T_in*C_in)
         for a in range(kh):
-            rows = slice(a * dilation_h, a * dilation_h + stride_h * (ho - 1) + 1, stride_h)
-            dxp[s, rows, :] += d4[:, :, a, :]  # (n_s, Ho, Wp*C_in) onto the rows they read
+            for r in range(min(groups, tiles)):
+                # padded rows i*s_h + a*d_h, columns from (r + g*u)*step on: (n_s, Ho, .., T_in*C)
+                start = dxp[s, a * dilation_h:, r * step * c_in:]
+                dst = as_strided(start, shape=(len(d5), ho, len(range(r, tiles, groups)),
+                                                t_in * c_in),
+                                 strides=(hp * wp * c_in * item, stride_h * wp * c_in * item,
+                                          groups * step * c_in * item, item))
+                dst += d5[:, :, r::groups, a, :]
 
     over_batch(images, n, work=gemm_work(dy_rows.size * b_mat.shape[0]), blas=True)
     return dxp.reshape(n, hp, wp, c_in)  # (N, Hp, Wp, C_in), free
