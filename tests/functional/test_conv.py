@@ -107,29 +107,31 @@ def torch_run(case: Case, x, w, b, dy):
 PATHS = ["banded", "tiled", "im2col"]  # the GEMM formulations every groups-1 case runs through
 
 
-def _widest_proper_tile(x_shape, w_shape, padded_hw, out_hw, stride_w, dilation_w, groups,
-                        itemsize):
-    """The tiled path's choice for tests: the largest divisor of Wo below Wo, so the row is cut
-    into at least two tiles (1-column tiles when Wo is prime; one band when Wo == 1)."""
-    wo = out_hw[1]
-    if groups != 1 or x_shape[0] * out_hw[0] * wo == 0 or w_shape[3] == 0:
-        return None
-    return max([t for t in range(1, wo) if wo % t == 0], default=wo)
+def forced_tile(path: str):
+    """A stand-in for conv_banded.tile_width that takes one path wherever it applies (groups 1):
+    one band per output row ("banded"), the largest divisor of Wo below Wo ("tiled": at least
+    two tiles, 1-column tiles when Wo is prime, one band when Wo == 1), or none ("im2col")."""
+    def tile_width(x_shape, w_shape, padded_hw, out_hw, stride_w, dilation_w, groups, itemsize):
+        wo = out_hw[1]
+        if path == "im2col" or groups != 1 or x_shape[0] * out_hw[0] * wo == 0 \
+                or w_shape[3] == 0:
+            return None
+        if path == "banded":
+            return wo
+        return max([t for t in range(1, wo) if wo % t == 0], default=wo)
+
+    return tile_width
 
 
 @contextlib.contextmanager
 def conv_path(path: str):
-    """Force the banded GEMMs wherever they apply (groups 1): one band per output row
-    ("banded") or bands over tiles of the row ("tiled"); or turn them off ("im2col")."""
-    saved = conv_banded.MAX_WASTE, conv_banded.MAX_BAND_BYTES, conv_banded.tile_width
-    limit = 0 if path == "im2col" else float("inf")
-    conv_banded.MAX_WASTE = conv_banded.MAX_BAND_BYTES = limit
-    if path == "tiled":
-        conv_banded.tile_width = _widest_proper_tile
+    """Force one of the conv's GEMM formulations wherever it applies (see forced_tile)."""
+    saved = conv_banded.tile_width
+    conv_banded.tile_width = forced_tile(path)
     try:
         yield
     finally:
-        conv_banded.MAX_WASTE, conv_banded.MAX_BAND_BYTES, conv_banded.tile_width = saved
+        conv_banded.tile_width = saved
 
 
 @pytest.mark.parametrize("path", PATHS)

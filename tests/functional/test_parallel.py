@@ -146,13 +146,10 @@ def test_conv_split_three_ways_equals_one_thread(threads, monkeypatch, path, gro
     from juanji.functional import conv_banded, conv_shifted
     from tests.helpers import assert_close
 
-    from tests.functional.test_conv import _widest_proper_tile
+    from tests.functional.test_conv import forced_tile
 
-    limit = float("inf") if path in ("banded", "tiled") else 0
-    monkeypatch.setattr(conv_banded, "MAX_WASTE", limit)
-    monkeypatch.setattr(conv_banded, "MAX_BAND_BYTES", limit)
-    if path == "tiled":
-        monkeypatch.setattr(conv_banded, "tile_width", _widest_proper_tile)
+    monkeypatch.setattr(conv_banded, "tile_width", forced_tile(path if path != "shifted"
+                                                               else "im2col"))
     if path == "shifted":
         monkeypatch.setattr(conv_shifted, "MIN_CHANNELS", 1)
         monkeypatch.setattr(conv_shifted, "MAX_GRID_RATIO", float("inf"))

@@ -29,11 +29,13 @@ serves all of them, and X gets one row per (image, output row, tile):
     X[(n, i, t)] = x_pad[n, i*s_h + a*d_h, t*T*s_w + (0 .. T_in-1), :] for a = 0..kh-1
     y = X @ B                           (N*Ho*tiles, T*C_out) = y (N, Ho, Wo, C_out) again
 
-with T_in / kw times im2col's multiply-adds (MAX_TILE_WASTE); backward is the same three GEMMs,
+with T_in / kw times im2col's multiply-adds (see tile_width for the choice of T); backward is the same three GEMMs,
 dX's tiles added back a group of non-overlapping tiles at a time. T = Wo is the one band per row
 above (and T = 1 would be im2col itself). Measured, two threads, fwd + bwd: LeNet-5's first conv
-on 96x96 images 27.1 -> 11.2 ms (tiles of 4), its second 49.4 -> 25.9 ms (tiles of 7);
-tinyvgg's first conv (64x64x3 -> 32) 11.2 -> 7.8 ms. Used by :mod:`juanji.functional.conv` when
+on 96x96 images 27.1 ms with im2col, 11.2 ms in tiles of 4 or 23; its second 49.4 -> 23.6 ms
+(tiles of 6); tinyvgg's first conv (64x64x3 -> 32) 11.2 -> 7.8 ms (tiles of 4); on 28x28 too,
+tiles beat one band per row (first conv 1.98 -> 1.81 ms, tiles of 14; second 3.19 -> 2.99 ms,
+tiles of 5). Used by :mod:`juanji.functional.conv` when
 :func:`tile_width` finds a band or tile (groups 1, few input channels); otherwise im2col or the
 shifted-rows conv apply. Same numbers up to float rounding.
 """
@@ -46,17 +48,18 @@ from numpy.lib.stride_tricks import as_strided
 from ._parallel import gemm_work, over_batch, sum_over_batch
 from .memory import get_memory_budget
 
-# Wp / kw: how many times im2col's multiply-adds the whole-row band does, at most.
-MAX_WASTE = 8
-# Columns of B (Wo*C_out) and rows (kh*Wp*C_in): beyond these B is mostly zeros that cost time.
-MAX_BAND_BYTES = 2 * 2**20
-# Rows too wide for one band are cut into tiles of T output columns (T divides Wo, T >= MIN_TILE),
-# each reading T_in = (T-1)*s + (kw-1)*d + 1 input columns: T_in / kw times im2col's multiply-
-# adds, at most MAX_TILE_WASTE; only below MAX_TILE_CHANNELS input channels (with more, im2col's
-# inner dimension kh*kw*C_in is wide enough, and stride 1 takes the shifted conv).
-MAX_TILE_WASTE = 2.5
-MIN_TILE = 2
-MAX_TILE_CHANNELS = 16
+# How a band is chosen (tile_width): every divisor T of Wo is a candidate tile width (T = Wo:
+# one band for the whole row), and so is im2col; each costs its multiply-adds over im2col's,
+# waste = T_in / kw, divided by how fast a GEMM of its shape runs, taken as full speed from an
+# inner dimension of FULL_K and FULL_N output columns on and proportionally slower below (OpenBLAS
+# on the 2-core test machine); the cheapest wins. Measured (two threads, fwd + bwd) it picks
+# within 10 % of the best tile width on LeNet-5's convs at 28 to 128 px and tinyvgg's first.
+FULL_K, FULL_N = 64, 96
+MAX_WASTE = 8  # T_in / kw: beyond this the band is mostly zeros whatever the shape
+MAX_BAND_BYTES = 2 * 2**20  # B (kh*T_in*C_in, T*C_out) larger than this: mostly zeros too
+MIN_TILE = 2  # a tile of 1 column is im2col with another copy
+MAX_TILE_CHANNELS = 16  # tiles only below this many input channels (measured territory; with
+                        # more, im2col's inner dimension is wide and stride 1 runs shifted)
 
 
 def tile_in(tile: int, kw: int, stride_w: int, dilation_w: int) -> int:
@@ -64,15 +67,21 @@ def tile_in(tile: int, kw: int, stride_w: int, dilation_w: int) -> int:
     return (tile - 1) * stride_w + (kw - 1) * dilation_w + 1
 
 
+def _cost(waste: float, k: int, n: int) -> float:
+    """Relative time of a GEMM doing ``waste`` times im2col's multiply-adds with inner dimension
+    k and n output columns."""
+    return waste / (min(1.0, n / FULL_N) * min(1.0, k / FULL_K))
+
+
 def tile_width(x_shape: tuple, w_shape: tuple, padded_hw: tuple, out_hw: tuple, stride_w: int,
                dilation_w: int, groups: int, itemsize: int) -> int | None:
     """Output columns per band: Wo (one band for the whole row), a divisor of Wo (the row in
-    tiles, one band shared by all), or None when im2col or the shifted conv should run instead.
+    tiles, one band shared by all), or None when im2col (or the shifted conv) should run.
 
     >>> tile_width((64, 28, 28, 1), (5, 5, 1, 6), (32, 32), (28, 28), 1, 1, 1, 4)  # LeNet's C1
-    28
-    >>> tile_width((64, 96, 96, 1), (5, 5, 1, 6), (96, 96), (92, 92), 1, 1, 1, 4)  # 96 px
-    4
+    14
+    >>> tile_width((64, 14, 14, 6), (5, 5, 6, 16), (14, 14), (10, 10), 1, 1, 1, 4)  # its C2
+    5
     >>> tile_width((32, 64, 64, 32), (3, 3, 32, 32), (66, 66), (64, 64), 1, 1, 1, 4) is None
     True
     """
@@ -81,21 +90,20 @@ def tile_width(x_shape: tuple, w_shape: tuple, padded_hw: tuple, out_hw: tuple, 
     wp, (ho, wo) = padded_hw[1], out_hw
     if groups != 1 or n * ho * wo == 0 or c_out == 0:
         return None
-
-    def fits(t: int, t_in: int) -> bool:
+    best, best_cost = None, _cost(1.0, kh * kw * c_in, c_out)  # im2col
+    for t in range(1, wo + 1):
+        if wo % t or (t < wo and (t < MIN_TILE or c_in >= MAX_TILE_CHANNELS)):
+            continue
+        t_in = wp if t == wo else tile_in(t, kw, stride_w, dilation_w)
         band_bytes = kh * t_in * c_in * t * c_out * itemsize
         rows_bytes = n * ho * (wo // t) * kh * t_in * c_in * itemsize
-        return band_bytes <= MAX_BAND_BYTES and rows_bytes <= get_memory_budget()
-
-    if wp <= MAX_WASTE * kw and fits(wo, wp):
-        return wo
-    if c_in >= MAX_TILE_CHANNELS:
-        return None
-    for t in range(wo - 1, MIN_TILE - 1, -1):  # the widest tile within the waste bound
-        t_in = tile_in(t, kw, stride_w, dilation_w)
-        if wo % t == 0 and t_in <= MAX_TILE_WASTE * kw and fits(t, t_in):
-            return t
-    return None
+        if (t_in > MAX_WASTE * kw or band_bytes > MAX_BAND_BYTES
+                or rows_bytes > get_memory_budget()):
+            continue
+        cost = _cost(t_in / kw, kh * t_in * c_in, t * c_out)
+        if cost < best_cost:
+            best, best_cost = t, cost
+    return best
 
 
 def row_windows(xp: np.ndarray, kh: int, stride_h: int, dilation_h: int, ho: int,
