@@ -171,7 +171,7 @@ def backward(dy: np.ndarray, xrows: np.ndarray, w: np.ndarray, padded_shape: tup
 
     dw = sum_over_batch(images, n, work=gemm_work(2 * m * c_in * c_out * kh * kw),
                         blas=True)  # (kh, kw*C_in, C_out)
-    return dx, dw.reshape(w.shape)
+    return dx, dw.reshape(w.shape)  # (kh, kw*C_in, C_out) -> (kh, kw, C_in, C_out)
 
 
 def _dx_block(dgrid: np.ndarray, w_rows: np.ndarray, dx: np.ndarray, hp: int, wp: int,
