@@ -74,6 +74,19 @@ def time_interleaved(fns: dict[str, Callable[[], object]], *, repeats: int = 15,
     return {name: statistics.median(s[:repeats]) for name, s in samples.items()}
 
 
+def layout_rows(name: str, t: dict[str, float], bar: float, goal: float) -> list[dict]:
+    """Rows for juanji against PyTorch in both layouts, ``t`` holding the medians of "juanji",
+    "nchw" (PyTorch's default) and "channels_last" (juanji's NHWC memory order); the bar is
+    judged against the FASTER of the two, so juanji is compared with PyTorch at its best."""
+    best = min(t["nchw"], t["channels_last"])
+    return [{"workload": f"{name} vs torch NCHW (default)", "juanji": t["juanji"],
+             "torch": t["nchw"]},
+            {"workload": f"{name} vs torch channels_last", "juanji": t["juanji"],
+             "torch": t["channels_last"]},
+            {"workload": f"{name} (judged: vs the faster torch layout)", "juanji": t["juanji"],
+             "torch": best, "bar": bar, "goal": goal}]
+
+
 def ms(seconds: float) -> str:
     return f"{seconds * 1e3:.2f} ms"
 

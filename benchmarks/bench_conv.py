@@ -20,7 +20,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from _common import add_common_args, report, same_threads, time_interleaved
+from _common import add_common_args, layout_rows, report, same_threads, time_interleaved
 from juanji import functional as jf
 
 N, H, W, C_IN, C_OUT, K = 64, 32, 32, 32, 64, 3
@@ -80,19 +80,13 @@ def main(argv=None):
     best = min(t["nchw"], t["channels_last"])
     peak = gemm_peak()
     flops = 3 * 2 * (N * H * W) * (K * K * C_IN) * C_OUT
-    name = f"conv 3x3 pad 1, {N}x{H}x{W}x{C_IN} -> {C_OUT}, fwd+bwd"
-    rows = [{"workload": f"{name} vs torch NCHW (default)", "juanji": t["juanji"],
-             "torch": t["nchw"]},
-            {"workload": f"{name} vs torch channels_last", "juanji": t["juanji"],
-             "torch": t["channels_last"]},
-            {"workload": f"{name} (judged: vs the faster torch layout)", "juanji": t["juanji"],
-             "torch": best, "bar": 1.3, "goal": 1.0},
-            {"workload": "float32 GEMM peak (4096^2 sgemm)", "value": peak / 1e9,
-             "unit": "GFLOP/s"},
-            {"workload": "conv fwd+bwd share of the GEMM peak (juanji)",
-             "value": 100 * flops / t["juanji"] / peak, "unit": "%"},
-            {"workload": "conv fwd+bwd share of the GEMM peak (torch)",
-             "value": 100 * flops / best / peak, "unit": "%"}]
+    rows = layout_rows(f"conv 3x3 pad 1, {N}x{H}x{W}x{C_IN} -> {C_OUT}, fwd+bwd", t, 1.3, 1.0)
+    rows += [{"workload": "float32 GEMM peak (4096^2 sgemm)", "value": peak / 1e9,
+              "unit": "GFLOP/s"},
+             {"workload": "conv fwd+bwd share of the GEMM peak (juanji)",
+              "value": 100 * flops / t["juanji"] / peak, "unit": "%"},
+             {"workload": "conv fwd+bwd share of the GEMM peak (torch, the faster layout)",
+              "value": 100 * flops / best / peak, "unit": "%"}]
     report(rows, args.json)
     return rows
 

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from _common import add_common_args, report, same_threads, time_interleaved
+from _common import add_common_args, layout_rows, report, same_threads, time_interleaved
 from juanji import functional as jf
 
 SHAPE = (64, 24, 24, 32)  # (N, H, W, C)
@@ -54,14 +54,7 @@ def main(argv=None):
                           "nchw": lambda: torch_pools(x_nchw, dy_nchw),
                           "channels_last": lambda: torch_pools(x_cl, dy_cl)},
                          repeats=args.repeats)
-    best = min(t["nchw"], t["channels_last"])
-    name = f"max + avg pool 2x2, {n}x{h}x{w}x{c}, fwd+bwd"
-    rows = [{"workload": f"{name} vs torch NCHW (default)", "juanji": t["juanji"],
-             "torch": t["nchw"]},
-            {"workload": f"{name} vs torch channels_last", "juanji": t["juanji"],
-             "torch": t["channels_last"]},
-            {"workload": f"{name} (judged: vs the faster torch layout)", "juanji": t["juanji"],
-             "torch": best, "bar": 1.0, "goal": 0.7}]
+    rows = layout_rows(f"max + avg pool 2x2, {n}x{h}x{w}x{c}, fwd+bwd", t, 1.0, 0.7)
     report(rows, args.json)
     return rows
 
