@@ -104,6 +104,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.from_results:
         saved = json.loads(args.from_results.read_text())
+        args.quick = saved.get("quick", False)  # as the measuring run was called
         write(args, saved["info"], [tuple(s) for s in saved["sections"]],
               [tuple(p) for p in saved["profiles"]], saved["load_before"], saved["load_after"])
         return
@@ -131,16 +132,17 @@ def main(argv=None):
     load_after = os.getloadavg()
     if args.results:
         args.results.write_text(json.dumps({
-            "info": info, "sections": sections, "profiles": profiles,
+            "info": info, "quick": args.quick, "sections": sections, "profiles": profiles,
             "load_before": load_before, "load_after": load_after}, indent=1))
     write(args, info, sections, profiles, load_before, load_after)
 
 
 def write(args, info: dict, sections: list, profiles: list, load_before, load_after) -> None:
     """BENCHMARKS.md from the collected rows, the profiles and the hand-written sections."""
+    one_thread = any(cmd[0].startswith("OPENBLAS") for cmd, _ in sections)
     md = ["# Benchmarks", "",
           "Written by `python benchmarks/run_all.py" + (" --quick" if args.quick else "")
-          + (" --one-thread" if args.one_thread else "") + "`; ratio = juanji time / PyTorch "
+          + (" --one-thread" if one_thread else "") + "`; ratio = juanji time / PyTorch "
           "time; below 1 juanji is faster.", "",
           f"- CPU: {info['cpu']}, {info['cores']} cores; threads for NumPy's BLAS, PyTorch and "
           f"juanji's batch splits: {info['threads']}",
