@@ -4,7 +4,8 @@
     python benchmarks/profile_layers.py --model tinyvgg --shape 64,64,3 --batch 32 --repeats 20
 
 Each layer is timed on its own (its real input, a random upstream gradient of its output's shape),
-median of ``--repeats`` runs (the first layer skips dx, as in a training step); the table is what the profile-driven note in BENCHMARKS.md quotes.
+median of ``--repeats`` runs (the first layer skips dx, as in a training step); the table is what
+the profile-driven note in BENCHMARKS.md quotes.
 """
 
 from __future__ import annotations

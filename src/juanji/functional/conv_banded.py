@@ -29,15 +29,15 @@ serves all of them, and X gets one row per (image, output row, tile):
     X[(n, i, t)] = x_pad[n, i*s_h + a*d_h, t*T*s_w + (0 .. T_in-1), :] for a = 0..kh-1
     y = X @ B                           (N*Ho*tiles, T*C_out) = y (N, Ho, Wo, C_out) again
 
-with T_in / kw times im2col's multiply-adds (see tile_width for the choice of T); backward is the same three GEMMs,
-dX's tiles added back a group of non-overlapping tiles at a time. T = Wo is the one band per row
-above (and T = 1 would be im2col itself). Measured, two threads, fwd + bwd: LeNet-5's first conv
-on 96x96 images 27.1 ms with im2col, 11.2 ms in tiles of 4 or 23; its second 49.4 -> 23.6 ms
-(tiles of 6); tinyvgg's first conv (64x64x3 -> 32) 11.2 -> 7.8 ms (tiles of 4); on 28x28 too,
-tiles beat one band per row (first conv 1.98 -> 1.81 ms, tiles of 14; second 3.19 -> 2.99 ms,
-tiles of 5). Used by :mod:`juanji.functional.conv` when
-:func:`tile_width` finds a band or tile (groups 1, few input channels); otherwise im2col or the
-shifted-rows conv apply. Same numbers up to float rounding.
+with T_in / kw times im2col's multiply-adds (see tile_width for the choice of T); backward is
+the same three GEMMs, dX's tiles added back a group of non-overlapping tiles at a time. T = Wo is
+the one band per row above (and T = 1 would be im2col itself). Measured, two threads, fwd + bwd:
+LeNet-5's first conv on 96x96 images 27.1 ms with im2col, 11.2 ms in tiles of 4 or 23; its second
+49.4 -> 23.6 ms (tiles of 6); tinyvgg's first conv (64x64x3 -> 32) 11.2 -> 7.8 ms (tiles of 4);
+on 28x28 too, tiles beat one band per row (first conv 1.98 -> 1.81 ms, tiles of 14; second 3.19
+-> 2.99 ms, tiles of 5). Used by :mod:`juanji.functional.conv` when :func:`tile_width` finds a band or tile
+(groups 1, few input channels); otherwise im2col or the shifted-rows conv apply. Same numbers up
+to float rounding.
 """
 
 from __future__ import annotations
@@ -117,8 +117,8 @@ def row_windows(xp: np.ndarray, kh: int, stride_h: int, dilation_h: int, ho: int
     """
     xp = np.ascontiguousarray(xp)  # (N, Hp, Wp, C): a row's Wp*C values must be one run
     n, hp, wp, c = xp.shape
-    t, t_in, step = (1, wp, 0) if tile is None else tile
-    tiles = 1 if tile is None else (wp - t_in) // step + 1
+    _, t_in, step = (1, wp, 0) if tile is None else tile
+    tiles = 1 if tile is None else (wp - t_in) // step + 1  # = Wo / T
     k = kh * t_in * c
     # strides from the shapes: NumPy may report any stride for an axis of length 1
     item = xp.itemsize
@@ -200,8 +200,8 @@ def input_grad(dy_rows: np.ndarray, b_mat: np.ndarray, padded_shape: tuple, kh: 
     not, so each such group is one strided add.
     """
     n, hp, wp, c_in = padded_shape
-    t, t_in, step = (1, wp, wp) if tile is None else tile
-    tiles = dy_rows.shape[0] // (n * ho)
+    _, t_in, step = (1, wp, wp) if tile is None else tile
+    tiles = dy_rows.shape[0] // (n * ho)  # = Wo / T
     b_mat = b_mat[:kh * t_in * c_in]  # (K, T*C_out): the bias row takes no part in dx
     dxp = np.zeros((n, hp, wp * c_in), dtype=dy_rows.dtype)  # (N, Hp, Wp*C_in)
     dy3 = dy_rows.reshape(n, ho * tiles, -1)  # (N, Ho*tiles, T*C_out), free
