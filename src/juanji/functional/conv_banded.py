@@ -34,10 +34,10 @@ the same three GEMMs, dX's tiles added back a group of non-overlapping tiles at 
 the one band per row above (and T = 1 would be im2col itself). Measured, two threads, fwd + bwd:
 LeNet-5's first conv on 96x96 images 27.1 ms with im2col, 11.2 ms in tiles of 4 or 23; its second
 49.4 -> 23.6 ms (tiles of 6); tinyvgg's first conv (64x64x3 -> 32) 11.2 -> 7.8 ms (tiles of 4);
-on 28x28 too, tiles beat one band per row (first conv 1.98 -> 1.81 ms, tiles of 14; second 3.19
--> 2.99 ms, tiles of 5). Used by :mod:`juanji.functional.conv` when :func:`tile_width` finds a band or tile
-(groups 1, few input channels); otherwise im2col or the shifted-rows conv apply. Same numbers up
-to float rounding.
+on 28x28 too, tiles beat one band per row (first conv 1.98 -> 1.81 ms, tiles of 14; second
+3.19 -> 2.99 ms, tiles of 5). Used by :mod:`juanji.functional.conv` when :func:`tile_width` finds
+a band or tile (groups 1, few input channels); otherwise im2col or the shifted-rows conv apply.
+Same numbers up to float rounding.
 """
 
 from __future__ import annotations
