@@ -181,6 +181,7 @@ def conv_out_shape(cfg):
     return (cfg["n"], *out, cfg["c_out"])
 
 
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel:UserWarning")  # torch's
 @given(cfg=conv_configs())
 @prop_settings()
 def test_conv2d_agrees_with_torch_or_both_refuse(cfg):
