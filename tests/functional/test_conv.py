@@ -104,13 +104,16 @@ def torch_run(case: Case, x, w, b, dy):
     return torch_to_nhwc(yt), torch_to_nhwc(xt.grad), torch_to_hwio(wt.grad), db
 
 
-PATHS = ["banded", "tiled", "im2col"]  # the GEMM formulations every groups-1 case runs through
+# the GEMM formulations every groups-1 case runs through
+PATHS = ["banded", "tiled", "cut", "im2col"]
 
 
 def forced_tile(path: str):
     """A stand-in for conv_banded.tile_width that takes one path wherever it applies (groups 1):
     one band per output row ("banded"), the largest divisor of Wo below Wo ("tiled": at least
-    two tiles, 1-column tiles when Wo is prime, one band when Wo == 1), or none ("im2col")."""
+    two tiles, 1-column tiles when Wo is prime, one band when Wo == 1), tiles of Wo // 2 + 1
+    columns ("cut": two tiles whose last one reaches past Wo, when Wo >= 3), or none
+    ("im2col")."""
     def tile_width(x_shape, w_shape, padded_hw, out_hw, stride_w, dilation_w, groups, itemsize):
         wo = out_hw[1]
         if path == "im2col" or groups != 1 or x_shape[0] * out_hw[0] * wo == 0 \
@@ -118,6 +121,8 @@ def forced_tile(path: str):
             return None
         if path == "banded":
             return wo
+        if path == "cut":
+            return wo // 2 + 1 if wo >= 3 else wo
         return max([t for t in range(1, wo) if wo % t == 0], default=wo)
 
     return tile_width
@@ -147,6 +152,8 @@ def test_matches_torch(name, bias, dtype, path):
         assert (cache.band is not None) == (path != "im2col" and case.groups == 1)
         if path == "tiled" and case.groups == 1 and case.out_hw[1] > 1:
             assert cache.tile is not None and cache.tile[0] < case.out_hw[1]
+        if path == "cut" and case.groups == 1 and case.out_hw[1] >= 3:
+            assert 2 * cache.tile[0] > case.out_hw[1]  # two tiles, the last reaching past Wo
         got = run(case, x, w, b, dy)
     assert_like_torch(case, got, x, w, b, dy, dtype)
 

@@ -39,8 +39,8 @@ def test_row_windows_are_the_kh_rows_each_output_row_reads():
     ((64, 14, 14, 6), (5, 5, 6, 16), 0, 1, (5, 9, 5)),    # and its second: 2 tiles of 5 (9 read)
     ((2, 11, 11, 1), (5, 5, 1, 6), 0, 1, "row"),          # Wo = 7, prime: one band per row
     ((2, 64, 64, 3), (3, 3, 3, 32), 1, 1, (4, 6, 4)),     # tinyvgg's first conv: tiles of 4
-    ((2, 96, 96, 1), (5, 5, 1, 6), 0, 1, (23, 27, 23)),   # Wo = 92: 4 tiles of 23
-    ((2, 93, 93, 1), (5, 5, 1, 6), 0, 1, None),        # Wo = 89, prime: no tile but 1, im2col
+    ((2, 96, 96, 1), (5, 5, 1, 6), 0, 1, (16, 20, 16)),   # Wo = 92: 6 tiles of 16, 4 cut off
+    ((2, 93, 93, 1), (5, 5, 1, 6), 0, 1, (15, 19, 15)),   # Wo = 89, prime: 6 tiles of 15
     ((2, 64, 64, 32), (3, 3, 32, 32), 1, 1, None),     # many channels: the shifted conv
     ((2, 14, 14, 64), (3, 3, 64, 64), 1, 1, None),     # a 10.5 MiB band, mostly zeros
     ((2, 14, 14, 6), (5, 5, 3, 16), 0, 2, None),       # groups: im2col per group

@@ -137,7 +137,8 @@ def test_pools_split_three_ways_equal_one_thread_bit_for_bit(threads, config):
 
 
 @pytest.mark.parametrize("path, groups, c_in", [
-    ("shifted", 1, 3), ("banded", 1, 3), ("tiled", 1, 3), ("im2col", 1, 3), ("im2col", 3, 3),
+    ("shifted", 1, 3), ("banded", 1, 3), ("tiled", 1, 3), ("cut", 1, 3), ("im2col", 1, 3),
+    ("im2col", 3, 3),
     ("im2col", 1, 1),  # tap-major columns
 ])
 @pytest.mark.parametrize("padding, dilation", [(1, 1), (0, 1), (((2, 0), (1, 2))), (2, 2)])
@@ -162,8 +163,8 @@ def test_conv_split_three_ways_equals_one_thread(threads, monkeypatch, path, gro
         threads(n)
         y, cache = jf.conv2d_forward(x, w, b, padding=padding, dilation=dilation, groups=groups)
         assert (cache.rows is not None) == (path == "shifted")
-        assert (cache.band is not None) == (path in ("banded", "tiled"))
-        assert (cache.tile is not None) == (path == "tiled")
+        assert (cache.band is not None) == (path in ("banded", "tiled", "cut"))
+        assert (cache.tile is not None) == (path in ("tiled", "cut"))
         dy = np.random.default_rng(1).standard_normal(y.shape)
         results.append((y, *jf.conv2d_backward(dy, cache)))
     for got, want in zip(*results):

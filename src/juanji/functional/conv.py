@@ -60,7 +60,8 @@ class Conv2dCache:
                             # batch was processed in chunks to stay under the memory budget
     chunk: int              # images per chunk (N when the whole batch fits the budget)
     w: np.ndarray           # (kh, kw, C_in // groups, C_out)
-    padded_shape: tuple     # (N, Hp, Wp, C_in)
+    padded_shape: tuple     # (N, Hp, Wp, C_in); banded in tiles, Wp includes any extra right
+                            # columns the last tile reads
     in_hw: Pair             # (H, W), to crop the padding off dx
     padding: Padding2D      # ((top, bottom), (left, right))
     stride: Pair
@@ -129,24 +130,11 @@ def conv2d_forward(x, w, b=None, *, stride=1, padding=0, dilation=1,
                               in_hw=(h, wd), padding=pad, stride=stride, dilation=dilation,
                               groups=groups, b_shape=None if b is None else b.shape,
                               out_shape=y.shape, rows=rows)
-    xp = pad_nhwc(x, pad)  # (N, Hp, Wp, C_in)
     t = conv_banded.tile_width(x.shape, w.shape, padded_shape[1:3], (ho, wo), stride[1],
                                dilation[1], groups, x.dtype.itemsize)
     if t is not None:  # banded: one band per output row, or per tile of t output columns
-        tile = None if t == wo else (t, conv_banded.tile_in(t, kw, stride[1], dilation[1]),
-                                     t * stride[1])
-        t_in = padded_shape[2] if tile is None else tile[1]
-        bias = None if b is None else b.reshape(c_out)
-        # (N*Ho*tiles, kh*T_in*C_in [+ 1]): with a bias, a column of 1s meeting the bias row
-        xrows = conv_banded.row_windows(xp, kh, stride[0], dilation[0], ho, ones=b is not None,
-                                        tile=tile)
-        band = conv_banded.band(w, t_in, t, stride[1], dilation[1], bias)
-        y = conv_banded.forward(xrows, band)  # (N*Ho*tiles, T*C_out), bias included
-        y = y.reshape(n, ho, wo, c_out)  # (N, Ho, Wo, C_out), free
-        return y, Conv2dCache(cols=xrows, xp=None, chunk=n, w=w, padded_shape=padded_shape,
-                              in_hw=(h, wd), padding=pad, stride=stride, dilation=dilation,
-                              groups=groups, b_shape=None if b is None else b.shape,
-                              out_shape=y.shape, band=band, tile=tile)
+        return _banded_forward(x, w, b, pad, (ho, wo), t, stride, dilation)
+    xp = pad_nhwc(x, pad)  # (N, Hp, Wp, C_in)
     geo = (kernel, stride, dilation, (ho, wo))
     chunk = batch_chunk(n, ho * wo * kh * kw * c_in * x.dtype.itemsize, "conv2d")
     if chunk >= n:
@@ -167,6 +155,38 @@ def conv2d_forward(x, w, b=None, *, stride=1, padding=0, dilation=1,
                         stride=stride, dilation=dilation, groups=groups,
                         b_shape=None if b is None else b.shape, out_shape=y.shape)
     return y, cache
+
+
+def _banded_forward(x, w, b, pad: Padding2D, out_hw: Pair, t: int, stride: Pair,
+                    dilation: Pair) -> tuple[np.ndarray, Conv2dCache]:
+    """conv2d_forward by :mod:`~juanji.functional.conv_banded`, tiles of ``t`` output columns
+    (``t == Wo``: one band per row). When t does not divide Wo the input gets the extra right
+    padding the last tile reads, and the output columns past Wo are dropped."""
+    n, h, wd, _ = x.shape
+    kh, kw, _, c_out = w.shape
+    (ho, wo), (pt, pb), (pl, pr) = out_hw, *pad
+    tiles = -(-wo // t)
+    if tiles == 1:
+        tile, t_in, x_pad = None, wd + pl + pr, pad
+    else:
+        t_in = conv_banded.tile_in(t, kw, stride[1], dilation[1])
+        tile = (t, t_in, t * stride[1])
+        reach = (tiles * t - 1) * stride[1] + (kw - 1) * dilation[1] + 1  # columns read
+        x_pad = ((pt, pb), (pl, pr + max(reach - (wd + pl + pr), 0)))
+    xp = pad_nhwc(x, x_pad)  # (N, Hp, Wp [+ extra], C_in)
+    bias = None if b is None else b.reshape(c_out)
+    # (N*Ho*tiles, kh*T_in*C_in [+ 1]): with a bias, a column of 1s meeting the bias row
+    xrows = conv_banded.row_windows(xp, kh, stride[0], dilation[0], ho, ones=b is not None,
+                                    tile=tile)
+    band = conv_banded.band(w, t_in, t, stride[1], dilation[1], bias)
+    y = conv_banded.forward(xrows, band)  # (N*Ho*tiles, T*C_out), bias included
+    y = y.reshape(n, ho, tiles * t, c_out)  # (N, Ho, tiles*T, C_out), free
+    if tiles * t > wo:
+        y = np.ascontiguousarray(y[:, :, :wo])  # (N, Ho, Wo, C_out): the extra columns dropped
+    return y, Conv2dCache(cols=xrows, xp=None, chunk=n, w=w, padded_shape=xp.shape,
+                          in_hw=(h, wd), padding=pad, stride=stride, dilation=dilation,
+                          groups=1, b_shape=None if b is None else b.shape, out_shape=y.shape,
+                          band=band, tile=tile)
 
 
 def conv2d_backward(dy, cache: Conv2dCache, *, need_dx: bool = True):
@@ -197,7 +217,12 @@ def conv2d_backward(dy, cache: Conv2dCache, *, need_dx: bool = True):
         raise TypeError(f"`need_dx` must be True or False, got {need_dx!r}")
     if cache.band is not None:  # banded: three GEMMs against the band matrix (db from the first)
         t, t_in, _ = (wo, cache.padded_shape[2], None) if cache.tile is None else cache.tile
-        dy_rows = dy.reshape(n * ho * (wo // t), t * c_out)  # (N*Ho*tiles, T*C_out), free
+        tiles = -(-wo // t)
+        if tiles * t > wo:  # the last tile's columns past Wo: a zero gradient
+            dy_p = np.zeros((n, ho, tiles * t, c_out), dtype=dy.dtype)  # (N, Ho, tiles*T, C_out)
+            dy_p[:, :, :wo] = dy
+            dy = dy_p
+        dy_rows = dy.reshape(n * ho * tiles, t * c_out)  # (N*Ho*tiles, T*C_out)
         dw, db = conv_banded.weight_grad(cache.cols, dy_rows, w.shape, t_in, cache.stride[1],
                                          cache.dilation[1])
         db = None if db is None else db.reshape(cache.b_shape)

@@ -22,16 +22,18 @@ of im2col's; for LeNet-5 (Wp/kw = 6.4 and 2.8) that is cheaper than im2col's str
 GEMMs with only 6 or 16 columns: measured one thread, batch 64, fwd + bwd, first conv (no dx)
 2.2 -> 1.5 ms, second conv 3.3 -> 1.6 ms.
 
-Wider rows are cut into tiles of T output columns (T divides Wo). Every tile reads the same
+Wider rows are cut into tiles of T output columns. Every tile reads the same
 pattern of T_in = (T-1)*s_w + (kw-1)*d_w + 1 input columns, so one band B (kh*T_in*C_in, T*C_out)
 serves all of them, and X gets one row per (image, output row, tile):
 
     X[(n, i, t)] = x_pad[n, i*s_h + a*d_h, t*T*s_w + (0 .. T_in-1), :] for a = 0..kh-1
-    y = X @ B                           (N*Ho*tiles, T*C_out) = y (N, Ho, Wo, C_out) again
+    y = X @ B                           (N*Ho*tiles, T*C_out) = y (N, Ho, tiles*T, C_out)
 
-with T_in / kw times im2col's multiply-adds (see tile_width for the choice of T); backward is
-the same three GEMMs, dX's tiles added back a group of non-overlapping tiles at a time. T = Wo is
-the one band per row above (and T = 1 would be im2col itself). Measured, two threads, fwd + bwd:
+with T_in / kw times im2col's multiply-adds (see tile_width for the choice of T). When T does
+not divide Wo, the last tile's columns past Wo read zero padding added on the right and are
+dropped from y (backward gives them a zero dy). Backward is the same three GEMMs, dX's tiles
+added back a group of non-overlapping tiles at a time. T = Wo is the one band per row above (and
+T = 1 would be im2col itself). Measured, two threads, fwd + bwd:
 LeNet-5's first conv on 96x96 images 27.1 ms with im2col, 11.2 ms in tiles of 4 or 23; its second
 49.4 -> 23.6 ms (tiles of 6); tinyvgg's first conv (64x64x3 -> 32) 11.2 -> 7.8 ms (tiles of 4);
 on 28x28 too, tiles beat one band per row (first conv 1.98 -> 1.81 ms, tiles of 14; second
@@ -48,12 +50,15 @@ from numpy.lib.stride_tricks import as_strided
 from ._parallel import gemm_work, over_batch, sum_over_batch
 from .memory import get_memory_budget
 
-# How a band is chosen (tile_width): every divisor T of Wo is a candidate tile width (T = Wo:
+# How a band is chosen (tile_width): every tile width T from MIN_TILE on is a candidate (T = Wo:
 # one band for the whole row), and so is im2col; each costs its multiply-adds over im2col's,
-# waste = T_in / kw, divided by how fast a GEMM of its shape runs, taken as full speed from an
-# inner dimension of FULL_K and FULL_N output columns on and proportionally slower below (OpenBLAS
-# on the 2-core test machine); the cheapest wins. Measured (two threads, fwd + bwd) it picks
-# within 10 % of the best tile width on LeNet-5's convs at 28 to 128 px and tinyvgg's first.
+# waste = T_in / kw (times ceil(Wo / T) * T / Wo for the columns computed past Wo), divided by
+# how fast a GEMM of its shape runs, taken as full speed from an inner dimension of FULL_K and
+# FULL_N output columns on and proportionally slower below (OpenBLAS on the 2-core test
+# machine); the cheapest wins. Measured (two threads, fwd + bwd, interleaved) it picks the best
+# or within ~10 % of it for LeNet-5's convs at 28 px, its second conv at 96 and 128 px (tiles of
+# 6, the last one cut at 128 px) and tinyvgg's first conv; for LeNet-5's first conv at 96-128 px
+# it picks tiles of 16 where tiles of 4 ran 25-35 % faster (both 1.6-2x faster than im2col).
 FULL_K, FULL_N = 64, 96
 MAX_WASTE = 8  # T_in / kw: beyond this the band is mostly zeros whatever the shape
 MAX_BAND_BYTES = 2 * 2**20  # B (kh*T_in*C_in, T*C_out) larger than this: mostly zeros too
@@ -75,8 +80,9 @@ def _cost(waste: float, k: int, n: int) -> float:
 
 def tile_width(x_shape: tuple, w_shape: tuple, padded_hw: tuple, out_hw: tuple, stride_w: int,
                dilation_w: int, groups: int, itemsize: int) -> int | None:
-    """Output columns per band: Wo (one band for the whole row), a divisor of Wo (the row in
-    tiles, one band shared by all), or None when im2col (or the shifted conv) should run.
+    """Output columns per band: Wo (one band for the whole row), T < Wo (the row in
+    ceil(Wo / T) tiles sharing one band; when T does not divide Wo the last tile computes
+    columns past Wo, which are dropped), or None when im2col (or the shifted conv) should run.
 
     >>> tile_width((64, 28, 28, 1), (5, 5, 1, 6), (32, 32), (28, 28), 1, 1, 1, 4)  # LeNet's C1
     14
@@ -90,17 +96,22 @@ def tile_width(x_shape: tuple, w_shape: tuple, padded_hw: tuple, out_hw: tuple, 
     wp, (ho, wo) = padded_hw[1], out_hw
     if groups != 1 or n * ho * wo == 0 or c_out == 0:
         return None
+    candidates = [(wo, wp)]  # one band for the whole row: it reads the whole padded row
+    if c_in < MAX_TILE_CHANNELS:
+        t = MIN_TILE
+        while t < wo and tile_in(t, kw, stride_w, dilation_w) <= MAX_WASTE * kw:
+            candidates.append((t, tile_in(t, kw, stride_w, dilation_w)))
+            t += 1
     best, best_cost = None, _cost(1.0, kh * kw * c_in, c_out)  # im2col
-    for t in range(1, wo + 1):
-        if wo % t or (t < wo and (t < MIN_TILE or c_in >= MAX_TILE_CHANNELS)):
-            continue
-        t_in = wp if t == wo else tile_in(t, kw, stride_w, dilation_w)
+    for t, t_in in candidates:
+        tiles = -(-wo // t)
         band_bytes = kh * t_in * c_in * t * c_out * itemsize
-        rows_bytes = n * ho * (wo // t) * kh * t_in * c_in * itemsize
+        rows_bytes = n * ho * tiles * kh * t_in * c_in * itemsize
         if (t_in > MAX_WASTE * kw or band_bytes > MAX_BAND_BYTES
                 or rows_bytes > get_memory_budget()):
             continue
-        cost = _cost(t_in / kw, kh * t_in * c_in, t * c_out)
+        # the multiply-adds of the columns past Wo count too
+        cost = _cost(t_in / kw, kh * t_in * c_in, t * c_out) * tiles * t / wo
         if cost < best_cost:
             best, best_cost = t, cost
     return best
