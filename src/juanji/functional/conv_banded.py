@@ -33,11 +33,11 @@ with T_in / kw times im2col's multiply-adds (see tile_width for the choice of T)
 not divide Wo, the last tile's columns past Wo read zero padding added on the right and are
 dropped from y (backward gives them a zero dy). Backward is the same three GEMMs, dX's tiles
 added back a group of non-overlapping tiles at a time. T = Wo is the one band per row above (and
-T = 1 would be im2col itself). Measured, two threads, fwd + bwd:
-LeNet-5's first conv on 96x96 images 27.1 ms with im2col, 11.2 ms in tiles of 4 or 23; its second
-49.4 -> 23.6 ms (tiles of 6); tinyvgg's first conv (64x64x3 -> 32) 11.2 -> 7.8 ms (tiles of 4);
-on 28x28 too, tiles beat one band per row (first conv 1.98 -> 1.81 ms, tiles of 14; second
-3.19 -> 2.99 ms, tiles of 5). Used by :mod:`juanji.functional.conv` when :func:`tile_width` finds
+T = 1 would be im2col itself). Measured, two threads, fwd + bwd, each in the tiles tile_width
+now picks: LeNet-5's first conv on 96x96 images 34.3 ms with im2col, 15.3 ms in tiles of 4, its
+second 67.4 -> 39.2 ms (tiles of 4); tinyvgg's first conv (64x64x3 -> 32) 14.2 -> 10.7 ms (tiles of
+2); on 28x28 LeNet-5's convs take tiles too (the first 2.83 -> 2.07 ms with tiles of 7, the
+second 4.03 -> 2.74 ms with tiles of 5). Used by :mod:`juanji.functional.conv` when :func:`tile_width` finds
 a band or tile (groups 1, few input channels); otherwise im2col or the shifted-rows conv apply.
 Same numbers up to float rounding.
 """
@@ -51,15 +51,21 @@ from ._parallel import gemm_work, over_batch, sum_over_batch
 from .memory import get_memory_budget
 
 # How a band is chosen (tile_width): every tile width T from MIN_TILE on is a candidate (T = Wo:
-# one band for the whole row), and so is im2col; each costs its multiply-adds over im2col's,
-# waste = T_in / kw (times ceil(Wo / T) * T / Wo for the columns computed past Wo), divided by
-# how fast a GEMM of its shape runs, taken as full speed from an inner dimension of FULL_K and
-# FULL_N output columns on and proportionally slower below (OpenBLAS on the 2-core test
-# machine); the cheapest wins. Measured (two threads, fwd + bwd, interleaved) it picks the best
-# or within ~10 % of it for LeNet-5's convs at 28 px, its second conv at 96 and 128 px (tiles of
-# 6, the last one cut at 128 px) and tinyvgg's first conv; for LeNet-5's first conv at 96-128 px
-# it picks tiles of 16 where tiles of 4 ran 25-35 % faster (both 1.6-2x faster than im2col).
-FULL_K, FULL_N = 64, 96
+# one band for the whole row), and so is im2col. Each costs its multiply-adds per output pixel
+# (kh*T_in*C_in*C_out, times ceil(Wo / T) * T / Wo for the columns computed past Wo; im2col's are
+# kh*kw*C_in*C_out) divided by how fast a GEMM of its shape runs, n / (n + HALF_N) *
+# k / (k + HALF_K) of its best for n output columns and inner dimension k, plus CUT_COST per
+# output value when T does not divide Wo; the cheapest wins. The constants are fitted to 17
+# sweeps of every width (LeNet-5's convs on 28-128 px, the course's, SIGNS' and tinyvgg's first
+# convs, a stride-2 conv; two threads, fwd + bwd, interleaved; benchmarks/NOTES.md, fifth
+# round): the pick is the fastest width or within 6 % of it on all 17, where the earlier model
+# (full speed from k = 64 and n = 96) lost up to 1.59x, e.g. tiles of 16 for LeNet-5's first
+# conv at 96-128 px where tiles of 4 run 1.5x faster. On 11 more shapes where the two models
+# disagree the new pick ran 0.73-0.98x the old one's time on 9, 1.05x and 1.27x on two (the
+# latter a stride-2 conv 3 -> 64 channels on 96 px: im2col over tiles of 2). Cut tiles cost more than their extra
+# columns (y is cropped and dy padded: one more pass over each), so widths that divide Wo win.
+HALF_K, HALF_N = 8, 48  # the GEMM runs at half its best speed with this inner dimension / columns
+CUT_COST = 8  # per output value of a cut tile: y cropped, dy padded, in multiply-adds
 MAX_WASTE = 8  # T_in / kw: beyond this the band is mostly zeros whatever the shape
 MAX_BAND_BYTES = 2 * 2**20  # B (kh*T_in*C_in, T*C_out) larger than this: mostly zeros too
 MIN_TILE = 2  # a tile of 1 column is im2col with another copy
@@ -72,10 +78,11 @@ def tile_in(tile: int, kw: int, stride_w: int, dilation_w: int) -> int:
     return (tile - 1) * stride_w + (kw - 1) * dilation_w + 1
 
 
-def _cost(waste: float, k: int, n: int) -> float:
-    """Relative time of a GEMM doing ``waste`` times im2col's multiply-adds with inner dimension
-    k and n output columns."""
-    return waste / (min(1.0, n / FULL_N) * min(1.0, k / FULL_K))
+def _cost(k: int, n: int, macs: float) -> float:
+    """Relative time of ``macs`` multiply-adds in a GEMM with inner dimension k and n output
+    columns: their number over the GEMM's speed, ``n / (n + HALF_N) * k / (k + HALF_K)`` of
+    its best."""
+    return macs * (n + HALF_N) / n * (k + HALF_K) / k
 
 
 def tile_width(x_shape: tuple, w_shape: tuple, padded_hw: tuple, out_hw: tuple, stride_w: int,
@@ -85,7 +92,7 @@ def tile_width(x_shape: tuple, w_shape: tuple, padded_hw: tuple, out_hw: tuple, 
     columns past Wo, which are dropped), or None when im2col (or the shifted conv) should run.
 
     >>> tile_width((64, 28, 28, 1), (5, 5, 1, 6), (32, 32), (28, 28), 1, 1, 1, 4)  # LeNet's C1
-    14
+    7
     >>> tile_width((64, 14, 14, 6), (5, 5, 6, 16), (14, 14), (10, 10), 1, 1, 1, 4)  # its C2
     5
     >>> tile_width((32, 64, 64, 32), (3, 3, 32, 32), (66, 66), (64, 64), 1, 1, 1, 4) is None
@@ -102,7 +109,8 @@ def tile_width(x_shape: tuple, w_shape: tuple, padded_hw: tuple, out_hw: tuple, 
         while t < wo and tile_in(t, kw, stride_w, dilation_w) <= MAX_WASTE * kw:
             candidates.append((t, tile_in(t, kw, stride_w, dilation_w)))
             t += 1
-    best, best_cost = None, _cost(1.0, kh * kw * c_in, c_out)  # im2col
+    # costs per output pixel; im2col: kh*kw*C_in multiply-adds for each of the C_out values
+    best, best_cost = None, _cost(kh * kw * c_in, c_out, kh * kw * c_in * c_out)
     for t, t_in in candidates:
         tiles = -(-wo // t)
         band_bytes = kh * t_in * c_in * t * c_out * itemsize
@@ -110,8 +118,11 @@ def tile_width(x_shape: tuple, w_shape: tuple, padded_hw: tuple, out_hw: tuple, 
         if (t_in > MAX_WASTE * kw or band_bytes > MAX_BAND_BYTES
                 or rows_bytes > get_memory_budget()):
             continue
-        # the multiply-adds of the columns past Wo count too
-        cost = _cost(t_in / kw, kh * t_in * c_in, t * c_out) * tiles * t / wo
+        k = kh * t_in * c_in  # a band row: kh rows of T_in input columns
+        # the multiply-adds of the columns past Wo count too, and so does their crop
+        cost = _cost(k, t * c_out, k * c_out * tiles * t / wo)
+        if tiles * t != wo:
+            cost += CUT_COST * c_out
         if cost < best_cost:
             best, best_cost = t, cost
     return best
