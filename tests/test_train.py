@@ -263,3 +263,31 @@ def test_monitor_must_be_known(data):
     with pytest.raises(ValueError, match=r"`monitor` must be one of \('loss', 'accuracy'\), "
                                          r"got 'f1'"):
         run(data, 1, monitor="f1")
+
+
+@pytest.mark.parametrize("batch_size, pinned", [(32, True), (1, False)])
+def test_a_step_runs_on_one_blas_thread_and_the_count_comes_back(data, monkeypatch, batch_size,
+                                                                  pinned):
+    """fit() sets NumPy's BLAS to one thread around each step (juanji's ops split the batch
+    themselves) unless the batch is smaller than the thread count, and restores it after."""
+    from juanji.functional import _threads, set_num_threads
+
+    blas = _threads._controller()
+    assert blas is not None  # threadpoolctl (a dependency) finds NumPy's BLAS
+    old_threads = set_num_threads(2)
+    before = blas.num_threads
+    blas.set_num_threads(2)
+    tr, _, norm = data
+    model = tiny_model()
+    seen = []
+    forward = model.forward
+    monkeypatch.setattr(model, "forward", lambda x: (seen.append(blas.num_threads), forward(x))[1])
+    try:
+        fit(model, tr.subset(np.arange(64)), epochs=1, batch_size=batch_size,
+            optimizer=make_optimizer("sgd", model.parameters(), 0.01), seed=0, normalizer=norm,
+            progress=False)
+        assert set(seen) == ({1} if pinned else {2})
+        assert blas.num_threads == 2
+    finally:
+        blas.set_num_threads(before)
+        set_num_threads(old_threads)

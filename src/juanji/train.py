@@ -21,6 +21,7 @@ from it (:func:`restore_training_state`) ends with exactly the weights of an uni
 
 from __future__ import annotations
 
+import contextlib
 import math
 import sys
 import time
@@ -32,6 +33,8 @@ import numpy as np
 
 from .checkpoint import save_checkpoint
 from .data import BatchIterator, Dataset, Normalizer
+from .functional import get_num_threads
+from .functional._threads import one_blas_thread
 from .functional.memory import keep_freed_memory
 from .functional.losses import (
     SigmoidBinaryCrossEntropyCache,
@@ -308,6 +311,9 @@ def fit(model, train: Dataset, *, val: Dataset | None = None, epochs: int, batch
                             augment=augment)
     params = model.parameters()
     keep_freed_memory()  # every step reuses the last step's buffers instead of faulting them in
+    # juanji's ops split a batch over threads, one BLAS thread each, and set that per op (~7 us,
+    # two dozen times a step for LeNet-5); a step on fewer images than threads keeps the switch
+    pin_blas = one_blas_thread if batch_size >= get_num_threads() else contextlib.nullcontext
 
     def save(name: str, epoch: int) -> None:
         save_checkpoint(checkpoint_dir / name, model, optimizer=optimizer, scheduler=scheduler,
@@ -324,27 +330,28 @@ def fit(model, train: Dataset, *, val: Dataset | None = None, epochs: int, batch
         bar = _progress_bar(len(batches), f"epoch {epoch + 1}/{epochs}", progress)
         loss_sum, correct, seen = 0.0, 0, 0
         for step, (xb, yb) in enumerate(batches):
-            logits = model.forward(xb)  # (B, K)
-            loss, cache, pred = _loss_forward(logits, yb)
-            where = (f"at epoch {epoch + 1}, step {step + 1} of {len(batches)} "
-                     f"(global step {epoch * len(batches) + step + 1})")
-            if not math.isfinite(loss):
-                if bar is not None:
-                    bar.close()
-                raise TrainingDiverged(
-                    f"the training loss became {loss} {where}; {_culprit(model, xb)}; "
-                    f"try a smaller learning rate (lr={lr:g}) or gradient clipping")
-            model.backward(_loss_backward(cache), input_grad=False)  # grads; (B, K) in
-            bad = _first_non_finite(model, "grad")
-            if bad is not None:  # checked before the step: the weights stay as they were
-                if bar is not None:
-                    bar.close()
-                raise TrainingDiverged(
-                    f"the gradient of {bad} became non-finite (NaN or inf) {where}; try a "
-                    f"smaller learning rate (lr={lr:g})")
-            if clip_norm is not None:
-                clip_grad_norm(params, clip_norm)
-            optimizer.step()
+            with pin_blas():  # one BLAS thread for the whole step, not a switch per op
+                logits = model.forward(xb)  # (B, K)
+                loss, cache, pred = _loss_forward(logits, yb)
+                where = (f"at epoch {epoch + 1}, step {step + 1} of {len(batches)} "
+                         f"(global step {epoch * len(batches) + step + 1})")
+                if not math.isfinite(loss):
+                    if bar is not None:
+                        bar.close()
+                    raise TrainingDiverged(
+                        f"the training loss became {loss} {where}; {_culprit(model, xb)}; "
+                        f"try a smaller learning rate (lr={lr:g}) or gradient clipping")
+                model.backward(_loss_backward(cache), input_grad=False)  # grads; (B, K) in
+                bad = _first_non_finite(model, "grad")
+                if bad is not None:  # checked before the step: the weights stay as they were
+                    if bar is not None:
+                        bar.close()
+                    raise TrainingDiverged(
+                        f"the gradient of {bad} became non-finite (NaN or inf) {where}; try a "
+                        f"smaller learning rate (lr={lr:g})")
+                if clip_norm is not None:
+                    clip_grad_norm(params, clip_norm)
+                optimizer.step()
             loss_sum += loss * len(yb)
             correct += int((pred == yb).sum())
             seen += len(yb)

@@ -91,3 +91,18 @@ def test_axes_of_length_one_with_odd_strides_are_read_right():
     assert cache.band is not None
     want = grid[:-1, :-1] - grid[1:, 1:] + 0.5  # the 2x2 kernel [[1, 0], [0, -1]] by hand
     np.testing.assert_array_equal(y[0, :, :, 0], want)
+
+
+def test_the_tile_width_follows_the_memory_budget_and_band_limit(monkeypatch):
+    """tile_width's answers are cached: a changed budget or band limit must still change them."""
+    from juanji.functional import set_memory_budget
+    args = ((64, 28, 28, 1), (5, 5, 1, 6), (32, 32), (28, 28), 1, 1, 1, 4)  # LeNet-5's C1
+    assert conv_banded.tile_width(*args) is not None
+    old = set_memory_budget(1)  # no room for the band's input rows: im2col (chunked)
+    try:
+        assert conv_banded.tile_width(*args) is None
+    finally:
+        set_memory_budget(old)
+    assert conv_banded.tile_width(*args) is not None
+    monkeypatch.setattr(conv_banded, "MAX_BAND_BYTES", 0)
+    assert conv_banded.tile_width(*args) is None

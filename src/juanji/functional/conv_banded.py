@@ -44,6 +44,8 @@ Same numbers up to float rounding.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
@@ -98,6 +100,14 @@ def tile_width(x_shape: tuple, w_shape: tuple, padded_hw: tuple, out_hw: tuple, 
     >>> tile_width((32, 64, 64, 32), (3, 3, 32, 32), (66, 66), (64, 64), 1, 1, 1, 4) is None
     True
     """
+    return _tile_width(x_shape, w_shape, padded_hw, out_hw, stride_w, dilation_w, groups, itemsize,
+                       get_memory_budget(), MAX_BAND_BYTES)
+
+
+@functools.lru_cache(maxsize=256)  # a model asks the same few questions every step (~10-30 us each)
+def _tile_width(x_shape: tuple, w_shape: tuple, padded_hw: tuple, out_hw: tuple, stride_w: int,
+                dilation_w: int, groups: int, itemsize: int, budget: int,
+                max_band_bytes: int) -> int | None:
     n, _, _, c_in = x_shape
     kh, kw, _, c_out = w_shape
     wp, (ho, wo) = padded_hw[1], out_hw
@@ -115,8 +125,8 @@ def tile_width(x_shape: tuple, w_shape: tuple, padded_hw: tuple, out_hw: tuple, 
         tiles = -(-wo // t)
         band_bytes = kh * t_in * c_in * t * c_out * itemsize
         rows_bytes = n * ho * tiles * kh * t_in * c_in * itemsize
-        if (t_in > MAX_WASTE * kw or band_bytes > MAX_BAND_BYTES
-                or rows_bytes > get_memory_budget()):
+        if (t_in > MAX_WASTE * kw or band_bytes > max_band_bytes
+                or rows_bytes > budget):
             continue
         k = kh * t_in * c_in  # a band row: kh rows of T_in input columns
         # the multiply-adds of the columns past Wo count too, and so does their crop
