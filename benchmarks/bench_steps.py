@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from _common import add_common_args, parse_shape, report, same_threads, time_interleaved
+from juanji.functional._threads import one_blas_thread
 from juanji.functional.losses import softmax_cross_entropy_backward, softmax_cross_entropy_forward
 from juanji.models import build_model
 from juanji.optim import Adam
@@ -29,10 +30,11 @@ WORKLOADS = {"lenet5": ((28, 28, 1), 64, 1.5, 1.0), "tinyvgg": ((64, 64, 3), 32,
 def juanji_step(model, opt):
     """A closure: one juanji training step on (x, y)."""
     def step(x, y):
-        logits = model.forward(x)  # (B, K)
-        loss, cache = softmax_cross_entropy_forward(logits, y)
-        model.backward(softmax_cross_entropy_backward(1.0, cache), input_grad=False)  # as fit()
-        opt.step()
+        with one_blas_thread():  # as fit(): one BLAS thread for the step, juanji splits the batch
+            logits = model.forward(x)  # (B, K)
+            loss, cache = softmax_cross_entropy_forward(logits, y)
+            model.backward(softmax_cross_entropy_backward(1.0, cache), input_grad=False)
+            opt.step()
         return loss
     return step
 
