@@ -364,3 +364,21 @@ def test_refusals(site, tmp_path):
     bare = save_checkpoint(tmp_path / "bare.npz", site["model"])
     with pytest.raises(ValueError, match=r"holds no normaliser"):
         write_page(bare, [], tmp_path)
+
+
+def test_a_failed_write_leaves_the_previous_page(site, tmp_path, monkeypatch):
+    """index.html is replaced atomically: a crash at the rename keeps the old page whole."""
+    from juanji import _atomic
+
+    out = tmp_path / "out"
+    first = write_page(site["ck"], [], out, num_examples=1)
+    before = first.read_bytes()
+
+    def boom(*args):
+        raise OSError("disk gone")
+
+    monkeypatch.setattr(_atomic.os, "replace", boom)
+    with pytest.raises(OSError, match="disk gone"):
+        write_page(site["ck"], [], out, num_examples=2)
+    assert first.read_bytes() == before
+    assert sorted(p.name for p in out.iterdir()) == ["index.html"]

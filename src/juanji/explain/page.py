@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._atomic import atomic_write_text
 from .trace import trace
 
 __all__ = ["page_data", "write_page"]
@@ -192,5 +193,5 @@ def write_page(checkpoint_path, images, out_dir, *, label=None, num_examples=DEF
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     path = out / "index.html"
-    path.write_text(render_html(data), encoding="utf-8")
+    atomic_write_text(path, render_html(data))  # a reader never sees half a page
     return path
