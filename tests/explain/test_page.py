@@ -203,6 +203,45 @@ def test_backward_kernel_weight_gradient_is_the_sum_of_its_contributions(page, s
     shot(page, "backward-weight")
 
 
+@pytest.mark.parametrize("offset", [1, 6])
+def test_backward_of_another_class(page, site, offset):
+    """The class picker: the loss, a conv map's dL/dz and a kernel weight's gradient become those
+    of -log p[label], as juanji's trace for that label computes them."""
+    label = (site["trace"].label + offset) % 10  # the page starts on the predicted class
+    t = trace(site["model"], site["norm"](site["test"].x[:1]), label)
+    page.click('#modes [data-mode="backward"]')
+    page.select_option("#label-select", str(label))
+    assert page.locator("#label-select").input_value() == str(label)
+    assert float(page.get_attribute("#pass-note", "data-loss")) == t.loss
+    assert f"p[{site['test'].class_names[label]}]" in page.inner_text("#pass-note")
+    page.click('#network .map[data-k="4"][data-c="3"]')
+    grads = read(page, '#detail [data-role="neuron"]', "value")
+    assert [g["value"] for g in grads] == t.layers[3].dy[0, :, :, 3].ravel().astype(float).tolist()
+    page.click('#explain [data-role="weight"][data-a="1"][data-b="0"][data-c="2"]')
+    want = t.layers[3].grads["weight"][1, 0, 2, 3]
+    assert one(page, "dw-juanji") == float(want)
+    assert_close(one(page, "dw-total"), want, F32)
+    page.click('#examples [data-example="1"]')  # the choice stays with the next input
+    assert page.locator("#label-select").input_value() == str(label)
+    shot(page, f"backward-class-{offset}")
+
+
+def test_every_class_has_its_backward_pass_and_the_largest_models_some(site):
+    data = embedded(site["page"])
+    for ex in data["examples"]:
+        assert [b["label"] for b in ex["backward"]] == list(range(10))
+        assert sorted(ex["backward"][0]["param_grads"]) == ["0", "3"]  # the two convs
+    from juanji.explain.page import MAX_LABELS, page_data
+    wide = Sequential([Conv2D(2, 3), Flatten(), Dense(12)], (8, 8, 1), seed=0)
+    x = site["norm"](site["test"].x[:1])
+    (ex,) = page_data(wide, x, ["x"], true_labels=[11], label=4)["examples"]
+    probs = trace(wide, x).probs
+    labels = [b["label"] for b in ex["backward"]]
+    assert len(labels) == MAX_LABELS == len(set(labels)) and {4, 11} <= set(labels)
+    others = [c for c in np.argsort(-probs, kind="stable") if c not in (4, 11)]
+    assert set(labels) == {4, 11, *map(int, others[:MAX_LABELS - 2])}
+
+
 def test_backward_max_pool_routing_mask(page, site):
     lt = site["trace"].layers[2]
     open_map(page, 3, 2, mode="backward")
@@ -344,8 +383,10 @@ def test_images_and_label(site, tmp_path):
     t = trace(site["model"], x, 7)
     assert ex["probs"] == t.probs.astype(float).tolist()
     # float32 numbers are embedded in their shortest form: exactly juanji's once read as float32
-    exact(ex["param_grads"]["3"]["weight"], t.layers[3].grads["weight"])
-    exact(ex["grads"][0], t.dx[0])
+    (seven,) = [b for b in ex["backward"] if b["label"] == 7]
+    exact(seven["param_grads"]["3"]["weight"], t.layers[3].grads["weight"])
+    exact(seven["grads"][0], t.dx[0])
+    assert seven["loss"] == t.loss
     assert data["layers"][3]["padding"] == [[1, 1], [1, 1]]
 
 

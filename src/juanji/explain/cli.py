@@ -224,7 +224,8 @@ def add_parser(sub, common) -> None:
     q.add_argument("--image", type=Path, action="append", default=[], metavar="IMG",
                    help="a PNG/JPG to explain (repeatable; default: test images)")
     q.add_argument("--label", type=non_negative_int, metavar="K",
-                   help="the class whose loss the backward view differentiates")
+                   help="the class whose loss the backward view shows first (default: the "
+                        "predicted one; the page can switch to any other)")
     q.add_argument("--out", type=Path, required=True, metavar="DIR")
 
 

@@ -4,8 +4,11 @@
 and embeds, as JSON in a ``<script type="application/json">`` tag:
 
     the layers (kind, shapes, kernel/stride/padding as resolved by juanji, weights, biases,
-    average-pool divisors), and per input: every activation a_l, every gradient dL/da_l, every
-    parameter gradient, the max-pool winners (argmax), the probabilities and the loss.
+    average-pool divisors), and per input: every activation a_l, the max-pool winners (argmax),
+    the probabilities, and a backward pass per class (the loss, every gradient dL/da_l, the conv
+    layers' parameter gradients), so the page can switch the class whose loss it
+    differentiates; a model with more than MAX_LABELS classes gets the default class's, the true
+    class's and the most probable ones' passes, MAX_LABELS in all.
 
 The page's hand-written JavaScript (``page/page.js``, inlined with ``page/page.css`` into
 ``page/page.html``) draws the network and recomputes, from these embedded numbers, a conv
@@ -29,6 +32,7 @@ from .trace import trace
 __all__ = ["page_data", "write_page"]
 
 DEFAULT_EXAMPLES = 4  # test images shown when no image is given
+MAX_LABELS = 10  # backward passes embedded per input: every class of a model with up to this many
 ACTIVATIONS = ("ReLU", "LeakyReLU", "Sigmoid", "Tanh")
 
 
@@ -75,17 +79,40 @@ def _layer_info(lt) -> dict:
     return info
 
 
-def _example(t, name: str, true_label: int | None) -> dict:
-    """One traced input: activations a_0..a_L, gradients dL/da_0..dL/da_L, dθ, max-pool winners."""
+def _labels_to_embed(t, k: int, true_label: int | None) -> list[int]:
+    """The classes whose backward pass the page carries for one input: all of them up to
+    MAX_LABELS classes; beyond, the default one, the true one and the most probable others."""
+    if k <= MAX_LABELS:
+        return list(range(k))
+    by_prob = [int(c) for c in np.argsort(-t.probs, kind="stable")]
+    wanted = [t.label] + ([] if true_label is None else [true_label]) + by_prob
+    return list(dict.fromkeys(wanted))[:MAX_LABELS]  # unique, first occurrences kept
+
+
+def _backward(t) -> dict:
+    """One label's backward pass: L, dL/da_0..dL/da_L and the conv layers' dL/dθ."""
     return {
-        "name": name, "true_label": true_label, "label": t.label, "predicted": t.predicted,
-        "probs": [float(p) for p in t.probs], "loss": t.loss,
-        "acts": [_array(t.x)] + [_array(lt.y) for lt in t.layers],
+        "label": t.label, "loss": t.loss,
         "grads": [_array(t.layers[0].dx)] + [_array(lt.dy) for lt in t.layers],
         "param_grads": {str(lt.index): {n: _array(g) for n, g in lt.grads.items()}
-                        for lt in t.layers if lt.grads},
+                        for lt in t.layers if lt.grads and lt.kind == "Conv2D"},
+    }
+
+
+def _example(model, x: np.ndarray, name: str, true_label: int | None, label) -> dict:
+    """One input (1, H, W, C): activations a_0..a_L, max-pool winners, and a backward pass per
+    embedded label (``label``, None for the predicted class, is the one shown first)."""
+    t = trace(model, x, label)
+    k = max(int(model.output_shape[0]), 2)
+    passes = {c: t if c == t.label else trace(model, x, c)
+              for c in _labels_to_embed(t, k, true_label)}
+    return {
+        "name": name, "true_label": true_label, "label": t.label, "predicted": t.predicted,
+        "probs": [float(p) for p in t.probs],
+        "acts": [_array(t.x)] + [_array(lt.y) for lt in t.layers],
         "argmax": {str(lt.index): _array(lt.cache.argmax.astype(np.int64))
                    for lt in t.layers if lt.kind == "MaxPool2D"},
+        "backward": [_backward(passes[c]) for c in sorted(passes)],
     }
 
 
@@ -95,14 +122,15 @@ def page_data(model, inputs, names, *, class_names=None, true_labels=None, label
     if len(inputs) < 1:
         raise ValueError("`inputs` must hold at least one image, got none")
     true_labels = [None] * len(inputs) if true_labels is None else list(true_labels)
-    traces = [trace(model, inputs[i:i + 1], label) for i in range(len(inputs))]
+    examples = [_example(model, inputs[i:i + 1], n, y, label)
+                for i, (n, y) in enumerate(zip(names, true_labels))]
     k = max(int(model.output_shape[0]), 2)
     classes = [str(c) for c in class_names] if class_names else [str(i) for i in range(k)]
     return {
         "title": title, "dtype": str(model.dtype), "classes": classes,
         "input_shape": list(model.input_shape),
-        "layers": [_layer_info(lt) for lt in traces[0].layers],
-        "examples": [_example(t, n, y) for t, n, y in zip(traces, names, true_labels)],
+        "layers": [_layer_info(lt) for lt in trace(model, inputs[:1], label).layers],
+        "examples": examples,
     }
 
 

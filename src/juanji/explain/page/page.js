@@ -30,10 +30,21 @@
     return memo.get(key);
   }
   function act(e, k) { return cached('a' + e + ':' + k, function () { return tensor(DATA.examples[e].acts[k]); }); }
-  function grad(e, k) { return cached('g' + e + ':' + k, function () { return tensor(DATA.examples[e].grads[k]); }); }
+  // The backward pass shown: the class picked in the page (state.label), else the input's default
+  // (the predicted class, or the one asked for when the page was written).
+  function backwardPass(e) {
+    var ex = DATA.examples[e], want = state.label === null ? ex.label : state.label, found = null;
+    ex.backward.forEach(function (b) { if (b.label === want || (!found && b.label === ex.label)) found = b; });
+    return found;
+  }
+  function grad(e, k) {
+    var b = backwardPass(e);
+    return cached('g' + e + ':' + b.label + ':' + k, function () { return tensor(b.grads[k]); });
+  }
   function param(l, name) { return cached('p' + l + name, function () { return tensor(DATA.layers[l].params[name]); }); }
   function pgrad(e, l, name) {
-    return cached('d' + e + ':' + l + name, function () { return tensor(DATA.examples[e].param_grads[l][name]); });
+    var b = backwardPass(e);
+    return cached('d' + e + ':' + b.label + ':' + l + name, function () { return tensor(b.param_grads[l][name]); });
   }
   function absMax(t) {
     var m = 0;
@@ -134,7 +145,7 @@
   }
 
   // ---------------------------------------------------------------- state
-  var state = { ex: 0, mode: 'forward', k: null, c: 0, neuron: null, weight: null };
+  var state = { ex: 0, mode: 'forward', k: null, c: 0, neuron: null, weight: null, label: null };
   var L = DATA.layers;
   function layerOf(k) { return k > 0 ? L[k - 1] : null; }
   function shapeOf(k) { return k === 0 ? DATA.input_shape : L[k - 1].out_shape; }
@@ -180,10 +191,24 @@
       b.setAttribute('aria-pressed', String(b.dataset.mode === state.mode));
     });
     var truth = e.true_label === null ? '' : ' True class: ' + DATA.classes[e.true_label] + '.';
+    var b = backwardPass(state.ex);
     note.textContent = state.mode === 'forward'
       ? 'Predicted: ' + DATA.classes[e.predicted] + ' (p = ' + fmt(e.probs[e.predicted] === undefined ? e.probs[0] : e.probs[e.predicted]) + ').' + truth
-      : 'Gradients of the loss L = \u2212log p[' + DATA.classes[e.label] + '] = ' + fmt(e.loss) +
-        ' (the ' + (e.label === e.predicted ? 'predicted' : 'chosen') + ' class) with respect to every activation.' + truth;
+      : 'Gradients of the loss L = \u2212log p[' + DATA.classes[b.label] + '] = ' + fmt(b.loss) +
+        ' (the ' + (b.label === e.predicted ? 'predicted' : 'chosen') + ' class) with respect to every activation.' + truth;
+    note.dataset.loss = String(b.loss);
+    // which class's loss to differentiate: one option per backward pass the page carries
+    var pickBox = document.getElementById('label-pick');
+    pickBox.hidden = state.mode !== 'backward';
+    var select = el('select', { id: 'label-select', 'aria-label': 'the class whose loss is differentiated',
+      onchange: function () { state.label = Number(this.value); state.weight = null; render(); } },
+      e.backward.map(function (p) {
+        var opt = el('option', { value: String(p.label), text: DATA.classes[p.label] +
+          (p.label === e.predicted ? ' (predicted)' : '') + (p.label === e.true_label ? ' (true)' : '') });
+        if (p.label === b.label) opt.selected = true;
+        return opt;
+      }));
+    pickBox.replaceChildren(el('span', { text: 'loss of class ' }), select);
   }
 
   // ---------------------------------------------------------------- overview: the network
@@ -224,7 +249,8 @@
     var e = DATA.examples[state.ex], rows = [];
     var probs = e.probs.length === 1 ? [1 - e.probs[0], e.probs[0]] : e.probs;
     probs.forEach(function (p, n) {
-      var cls = n === e.label && state.mode === 'backward' ? 'chosen' : (n === e.predicted ? 'chosen' : '');
+      var shown = state.mode === 'backward' ? backwardPass(state.ex).label : e.predicted;
+      var cls = n === shown ? 'chosen' : '';
       rows.push(el('span', { class: cls, text: DATA.classes[n] }));
       rows.push(el('span', {}, [el('div', { class: 'bar', style: 'width:' + (100 * p).toFixed(1) + '%' })]));
       rows.push(el('span', { 'data-role': 'prob', 'data-class': n, 'data-value': String(p), text: (100 * p).toFixed(1) + '%' }));
