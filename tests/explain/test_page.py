@@ -161,6 +161,35 @@ def test_avg_pool_neuron_shows_the_mean(page, site):
     assert one(page, "pool-juanji") == float(lt.y[0, 1, 0, 4])
 
 
+def test_dense_unit_shows_its_largest_terms_and_the_sum(page, site):
+    t = site["trace"]
+    lt = t.layers[7]  # Dense(10) on the 24 flattened values
+    x, w, b = lt.x[0], lt.params["weight"], lt.params["bias"]
+    page.click('#network .map[data-k="8"]')
+    page.click('#detail [data-role="unit"][data-i="6"]')
+    terms = read(page, '#explain [data-role="dense-term"]', "k", "x", "w", "value")
+    products = x * w[:, 6]  # (24,)
+    top = sorted(range(24), key=lambda k: (-abs(products[k]), k))[:8]
+    assert [int(r["k"]) for r in terms] == top
+    for r in terms:
+        k = int(r["k"])
+        assert r["x"] == float(x[k]) and r["w"] == float(w[k, 6])
+        assert_close(r["value"], products[k], F32)
+    assert_close(one(page, "dense-rest"), products.sum() - products[top].sum(), F32)
+    assert one(page, "bias") == float(b[6])
+    assert_close(one(page, "z"), lt.y[0, 6], F32)
+    assert one(page, "juanji") == float(lt.y[0, 6])
+    assert page.get_attribute('#explain [data-role="check"]', "data-ok") == "true"
+    shot(page, "dense-unit")
+    page.click('#modes [data-mode="backward"]')
+    page.click('#detail [data-role="unit"][data-i="2"]')
+    assert one(page, "neuron-grad") == float(lt.dy[0, 2])
+    page.focus('#detail [data-role="unit"][data-i="2"]')
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("Enter")
+    assert one(page, "neuron-grad") == float(lt.dy[0, 3])
+
+
 def test_overview_and_probabilities(page, site):
     t = site["trace"]
     n_cols = page.eval_on_selector_all("#network .column[data-k]", "e => e.length")

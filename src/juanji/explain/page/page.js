@@ -265,6 +265,7 @@
     var moves = { ArrowLeft: [0, -1], ArrowRight: [0, 1], ArrowUp: [-1, 0], ArrowDown: [1, 0] };
     var d = moves[ev.key], cur = ev.target;
     if (!d || !cur.dataset || cur.dataset.i === undefined) return;
+    if (cur.dataset.role === 'unit') d = [d[0] * 10 + d[1], 0];  // units: 10 to a row, numbered along
     var sel = '[data-i="' + (+cur.dataset.i + d[0]) + '"][data-j="' + (+cur.dataset.j + d[1]) + '"]';
     var next = ev.currentTarget.querySelector(sel);
     if (next) { next.focus(); ev.preventDefault(); }
@@ -298,14 +299,18 @@
       if (state.mode === 'backward' && layer && layer.kind === 'MaxPool2D') box.appendChild(routingMask(layer, c));
     } else {
       for (var n = 0; n < shape[0]; n++) {
-        cells.push(numCell(at(t, n), m, { 'data-role': 'unit', 'data-i': n, 'data-j': 0,
-          'aria-label': 'unit ' + n + ', ' + what + ' = ' + fmt(at(t, n)) }, false));
+        var on = state.neuron && state.neuron.i === n;
+        cells.push(numCell(at(t, n), m, { 'data-role': 'unit', 'data-i': n, 'data-j': 0, 'aria-pressed': String(!!on),
+          'aria-label': 'unit ' + n + ', ' + what + ' = ' + fmt(at(t, n)),
+          onclick: (function (n) { return function () { state.neuron = { i: n, j: 0 }; renderExplain(); markNeuron(); }; })(n) }, true));
       }
-      box.appendChild(grid(Math.min(shape[0], 10), cells));
+      var g1 = grid(Math.min(shape[0], 10), cells);
+      g1.addEventListener('keydown', arrowKeys);
+      box.appendChild(g1);
     }
   }
   function markNeuron() {
-    document.querySelectorAll('#detail [data-role="neuron"]').forEach(function (b) {
+    document.querySelectorAll('#detail [data-role="neuron"], #detail [data-role="unit"]').forEach(function (b) {
       var on = state.neuron && +b.dataset.i === state.neuron.i && +b.dataset.j === state.neuron.j;
       b.setAttribute('aria-pressed', String(!!on));
     });
@@ -507,6 +512,43 @@
         numSpan(juanji, 'dw-juanji'), agree(total, juanji, absSum)])]);
   }
 
+  // a dense unit: y[n] = b[n] + sum_k x[k] W[k, n]; the largest terms listed, the rest summed
+  var DENSE_TERMS = 8;
+  function denseNeuron(layer, n) {
+    var e = state.ex, x = act(e, layer.index), w = param(layer.index, 'weight'), K = x.data.length;
+    var terms = [], total = 0, absSum = 0;
+    for (var q = 0; q < K; q++) {
+      var p = x.data[q] * at(w, q, n);
+      terms.push({ k: q, x: x.data[q], w: at(w, q, n), p: p });
+      total += p; absSum += Math.abs(p);
+    }
+    var shown = terms.slice().sort(function (a, b) { return Math.abs(b.p) - Math.abs(a.p) || a.k - b.k; }).slice(0, DENSE_TERMS);
+    var rest = total - shown.reduce(function (s, t) { return s + t.p; }, 0);
+    var rows = shown.map(function (t) {
+      return el('tr', { 'data-role': 'dense-term', 'data-k': t.k, 'data-x': String(t.x), 'data-w': String(t.w),
+        'data-value': String(t.p) }, [el('td', { text: String(t.k) }), el('td', { text: fmt(t.x) }),
+        el('td', { text: fmt(t.w) }), el('td', { text: fmt(t.p) })]);
+    });
+    var hasBias = !!layer.params.bias, bias = hasBias ? at(param(layer.index, 'bias'), n) : 0;
+    var z = total + bias, y = at(act(e, layer.index + 1), n);
+    var out = [el('p', {}, ['Unit ' + n + ' of a dense layer: every one of its ' + K + ' inputs times its own weight, ' +
+        'summed, plus the bias. The ' + Math.min(DENSE_TERMS, K) + ' largest terms:']),
+      el('div', { class: 'tablewrap' }, [el('table', {}, [
+        el('thead', {}, [el('tr', {}, ['input k', 'x[k]', 'W[k, ' + n + ']', 'x[k] × W[k, ' + n + ']'].map(function (s) { return el('th', { text: s }); }))]),
+        el('tbody', {}, rows),
+        el('tfoot', {}, [el('tr', {}, [el('td', { text: 'the other ' + (K - shown.length) }), el('td'), el('td'),
+          el('td', {}, [numSpan(rest, 'dense-rest')])])])])]),
+      el('p', { class: 'eq' }, ['Σ over ' + K + ' inputs = ', numSpan(total, 'sum'), ' + bias ', numSpan(bias, 'bias'),
+        ' = z = ', numSpan(z, 'z'), '; juanji: ', numSpan(y, 'juanji'), agree(z, y, absSum)])];
+    var next = L[layer.index + 1];
+    if (next && ACTIVATIONS[next.kind]) {
+      var yn = at(act(e, layer.index + 2), n), fz = activate(next, z);
+      out.push(el('p', { class: 'eq' }, [next.kind + '(z) = ' + activationFormula(next) + ' = ', numSpan(fz, 'activation'),
+        '; juanji (layer ' + next.index + '): ', numSpan(yn, 'activation-juanji'), agree(fz, yn, Math.abs(z))]));
+    }
+    return out;
+  }
+
   function renderExplain() {
     var box = document.getElementById('explain');
     box.replaceChildren(el('h2', { id: 'explain-title', text: 'Computation' }));
@@ -527,6 +569,22 @@
       }
       if (layer && state.mode === 'backward') {
         parts.push(el('p', { class: 'eq' }, ['dL/d(this output) = ', numSpan(at(grad(e, k), i, j, c), 'neuron-grad')]));
+      }
+    }
+    if (state.neuron && k !== null && shapeOf(k).length === 1) {
+      var u = state.neuron.i, e1 = state.ex;
+      if (layer && layer.kind === 'Dense') parts = parts.concat(denseNeuron(layer, u));
+      else if (layer && ACTIVATIONS[layer.kind]) {
+        var z1 = at(act(e1, k - 1), u), fz1 = activate(layer, z1), y1 = at(act(e1, k), u);
+        parts.push(el('p', { class: 'eq' }, [layer.kind + '(' + fmt(z1) + ') = ' + activationFormula(layer) + ' = ',
+          numSpan(fz1, 'activation'), '; juanji: ', numSpan(y1, 'activation-juanji'), agree(fz1, y1, Math.abs(z1))]));
+      } else {
+        parts.push(el('p', {}, ['value: ', numSpan(at(act(e1, k), u), 'value')]));
+      }
+      if (layer && state.mode === 'backward') {
+        parts.push(el('p', { class: 'eq' }, ['dL/d(this output) = ', numSpan(at(grad(e1, k), u), 'neuron-grad')]));
+        if (layer.kind === 'Dense') parts.push(el('p', { class: 'note', text: 'So dL/db[' + u + '] is this same number, and ' +
+          'dL/dW[k, ' + u + '] = x[k] × it for every input k: each weight of the unit gets its input times the unit’s gradient.' }));
       }
     }
     if (!parts.length) parts.push(el('p', { class: 'note', text: state.k === null ? 'Choose a feature map, then a neuron.' :
