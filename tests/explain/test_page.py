@@ -298,19 +298,27 @@ def test_backward_avg_pool_split(page, site):
 # -------------------------------------------------------------------------------- playground
 
 def test_output_size_port_equals_the_library(page):
-    grid = list(product(range(1, 10), range(1, 6), range(1, 4), range(0, 3), range(1, 3),
-                        (False, True)))
-    got = page.evaluate("""grid => grid.map(([n, f, s, p, d, c]) => {
-        try { return juanji.outputSize(n, f, s, p, p, d, c); } catch (e) { return null; } })""",
+    grid = list(product(range(1, 10), range(1, 6), range(1, 4), range(0, 3), range(0, 3),
+                        range(1, 3), (False, True)))
+    got = page.evaluate("""grid => grid.map(([n, f, s, p, pa, d, c]) => {
+        try { return juanji.outputSize(n, f, s, p, pa, d, c); } catch (e) { return null; } })""",
                         [list(g) for g in grid])
     want = []
-    for n, f, s, p, d, c in grid:
+    for n, f, s, p, pa, d, c in grid:
         try:
-            want.append(output_size(n, f, stride=s, padding=p, dilation=d, ceil_mode=c))
+            want.append(output_size(n, f, stride=s, padding=(p, pa), dilation=d, ceil_mode=c))
         except ValueError:
             want.append(None)
     assert got == want
     assert None in want and any(w is not None for w in want)
+
+
+def test_same_padding_port_equals_the_library(page):
+    from juanji.functional._args import same_padding_1d
+
+    grid = [list(g) for g in product(range(1, 13), range(1, 6), range(1, 4), range(1, 3))]
+    got = page.evaluate("grid => grid.map(([n, f, s, d]) => juanji.samePadding(n, f, s, d))", grid)
+    assert got == [list(same_padding_1d(n, f, s, d)) for n, f, s, d in grid]
 
 
 def test_playground_inputs(page):
@@ -328,6 +336,29 @@ def test_playground_inputs(page):
     assert "larger than the padded input" in page.inner_text('[data-role="pg-error"]')
     page.select_option("#pg-layer", "5")  # the avg pool: 2x2, stride 2 over 4x4
     assert page.get_attribute('[data-role="pg-out"]', "data-value") == "2"
+
+
+def test_playground_padding_modes(page):
+    from juanji.functional._args import same_padding_1d
+
+    def out():
+        return int(page.get_attribute('[data-role="pg-out"]', "data-value"))
+
+    for key, value in {"n": "7", "f": "4", "s": "2", "d": "1"}.items():
+        page.fill(f"#pg-{key}", value)
+    page.select_option("#pg-pad", "same")  # TensorFlow: out = ceil(7 / 2), the odd pixel after
+    before, after = same_padding_1d(7, 4, 2)
+    assert (page.input_value("#pg-p"), page.input_value("#pg-pa")) == (str(before), str(after))
+    assert page.is_disabled("#pg-p") and page.is_disabled("#pg-pa")
+    assert out() == 4 == output_size(7, 4, stride=2, padding=(before, after))
+    page.select_option("#pg-pad", "explicit")
+    page.fill("#pg-p", "0")
+    page.fill("#pg-pa", "2")
+    assert out() == output_size(7, 4, stride=2, padding=(0, 2))
+    assert page.locator("#pg-result .strip").count() == out()
+    assert page.locator("#pg-result .strip").first.locator("span").count() == 7 + 0 + 2
+    page.select_option("#pg-pad", "valid")
+    assert out() == output_size(7, 4, stride=2) and page.input_value("#pg-pa") == "0"
 
 
 # ------------------------------------------------------------------ keyboard, phone, network

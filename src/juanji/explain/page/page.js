@@ -593,27 +593,42 @@
   }
 
   // ---------------------------------------------------------------- the output-size playground
+  // TensorFlow/Keras 'same' padding along one axis, a port of juanji's same_padding_1d:
+  // out = ceil(n / s); total = max((out - 1)*s + d*(f - 1) + 1 - n, 0); the odd pixel goes after.
+  function samePadding(n, f, s, d) {
+    checkInt(n, 'n', 1); checkInt(f, 'kernel_size', 1); checkInt(s, 'stride', 1); checkInt(d, 'dilation', 1);
+    var out = Math.ceil(n / s), total = Math.max((out - 1) * s + d * (f - 1) + 1 - n, 0);
+    return [Math.floor(total / 2), total - Math.floor(total / 2)];
+  }
   function renderPlayground() {
     var box = document.getElementById('playground');
     var spatial = L.filter(function (l) { return l.kind === 'Conv2D' || l.kind === 'MaxPool2D' || l.kind === 'AvgPool2D'; });
     var first = spatial[0];
     var fields = {
       n: first ? first.in_shape[0] : 8, f: first ? first.kernel[0] : 3, s: first ? first.stride[0] : 1,
-      p: first ? first.padding[0][0] : 0, d: first ? first.dilation[0] : 1 };
+      p: first ? first.padding[0][0] : 0, pa: first ? first.padding[0][1] : 0, d: first ? first.dilation[0] : 1 };
     var inputs = {}, form = [];
     if (spatial.length) {
       var select = el('select', { id: 'pg-layer', 'aria-label': 'start from a layer of the model' },
         spatial.map(function (l) { return el('option', { value: l.index, text: l.index + ': ' + l.kind + ' (' + l.in_shape.join('\u00d7') + ' in)' }); }));
       select.addEventListener('change', function () {
-        var l = L[+select.value];
-        set({ n: l.in_shape[0], f: l.kernel[0], s: l.stride[0], p: l.padding[0][0], d: l.dilation[0] }, !!l.ceil_mode);
+        var l = L[+select.value], pad = l.padding[0];
+        mode.value = pad[0] === pad[1] ? 'each' : 'explicit';
+        set({ n: l.in_shape[0], f: l.kernel[0], s: l.stride[0], p: pad[0], pa: pad[1], d: l.dilation[0] }, !!l.ceil_mode);
       });
       form.push(el('label', {}, ['layer', select]));
     }
-    var labels = { n: 'input size n', f: 'kernel f', s: 'stride s', p: 'padding p (each side)', d: 'dilation d' };
+    var mode = el('select', { id: 'pg-pad', onchange: update }, [
+      el('option', { value: 'each', text: 'p on each side' }),
+      el('option', { value: 'explicit', text: 'before / after' }),
+      el('option', { value: 'same', text: "'same' (TensorFlow/Keras)" }),
+      el('option', { value: 'valid', text: "'valid' (none)" })]);
+    mode.value = fields.p === fields.pa ? 'each' : 'explicit';
+    var labels = { n: 'input size n', f: 'kernel f', s: 'stride s', p: 'padding before', pa: 'padding after', d: 'dilation d' };
     Object.keys(labels).forEach(function (key) {
-      inputs[key] = el('input', { type: 'number', id: 'pg-' + key, min: key === 'p' ? 0 : 1, max: 512, step: 1, value: fields[key],
-        oninput: update });
+      inputs[key] = el('input', { type: 'number', id: 'pg-' + key, min: key === 'p' || key === 'pa' ? 0 : 1, max: 512, step: 1,
+        value: fields[key], oninput: update });
+      if (key === 'p') form.push(el('label', { for: 'pg-pad' }, ['padding', mode]));
       form.push(el('label', { for: 'pg-' + key }, [labels[key], inputs[key]]));
     });
     var ceil = el('input', { type: 'checkbox', id: 'pg-ceil', onchange: update });
@@ -621,17 +636,26 @@
     var result = el('div', { id: 'pg-result', 'aria-live': 'polite' });
     box.replaceChildren(el('h2', { id: 'playground-title', text: 'Output size playground' }),
       el('p', { class: 'note', text: 'The output size along one axis, from the same formula juanji uses everywhere ' +
-        '(juanji.functional.output_size): out = floor((n + 2p \u2212 d(f \u2212 1) \u2212 1) / s) + 1.' }),
+        '(juanji.functional.output_size): out = floor((n + p_before + p_after \u2212 d(f \u2212 1) \u2212 1) / s) + 1; ' +
+        'with p on each side, n + 2p. \u2018same\u2019 pads so that out = ceil(n / s), the odd pixel after.' }),
       el('div', { class: 'form' }, form), result);
     function set(v, c) { Object.keys(v).forEach(function (k) { inputs[k].value = v[k]; }); ceil.checked = c; update(); }
     function update() {
-      var v = {};
+      var v = {}, err = null, out;
       Object.keys(inputs).forEach(function (k) { v[k] = Number(inputs[k].value); });
-      var out, err = null;
-      try { out = outputSize(v.n, v.f, v.s, v.p, v.p, v.d, ceil.checked); } catch (ex) { err = ex.message; }
-      var span = v.d * (v.f - 1) + 1, room = v.n + 2 * v.p - span;
-      var kids = [el('p', { class: 'eq' }, [(ceil.checked ? 'ceil' : 'floor') + '((' + v.n + ' + 2\u00b7' + v.p + ' \u2212 ' + v.d +
-        '\u00b7(' + v.f + ' \u2212 1) \u2212 1) / ' + v.s + ') + 1 = ' + (ceil.checked ? 'ceil' : 'floor') + '(' + room + ' / ' + v.s + ') + 1 = ',
+      try {
+        if (mode.value === 'each') v.pa = v.p;
+        else if (mode.value === 'valid') { v.p = 0; v.pa = 0; }
+        else if (mode.value === 'same') { var sp = samePadding(v.n, v.f, v.s, v.d); v.p = sp[0]; v.pa = sp[1]; }
+        inputs.p.value = v.p; inputs.pa.value = v.pa;
+        out = outputSize(v.n, v.f, v.s, v.p, v.pa, v.d, ceil.checked);
+      } catch (ex) { err = ex.message; }
+      inputs.p.disabled = mode.value === 'same' || mode.value === 'valid';
+      inputs.pa.disabled = mode.value !== 'explicit';
+      var span = v.d * (v.f - 1) + 1, room = v.n + v.p + v.pa - span, rnd = ceil.checked ? 'ceil' : 'floor';
+      var padText = v.p === v.pa ? '2\u00b7' + v.p : v.p + ' + ' + v.pa;
+      var kids = [el('p', { class: 'eq' }, [rnd + '((' + v.n + ' + ' + padText + ' \u2212 ' + v.d +
+        '\u00b7(' + v.f + ' \u2212 1) \u2212 1) / ' + v.s + ') + 1 = ' + rnd + '(' + room + ' / ' + v.s + ') + 1 = ',
         err ? el('span', { class: 'error', 'data-role': 'pg-error', text: err }) :
           el('strong', { 'data-role': 'pg-out', 'data-value': String(out), text: String(out) })])];
       if (!err) {
@@ -646,7 +670,7 @@
   }
   // one row per window position over the padded input (grey = padding)
   function strips(v, out) {
-    var total = v.n + 2 * v.p, rows = [], shown = Math.min(out, 12);
+    var total = v.n + v.p + v.pa, rows = [], shown = Math.min(out, 12);
     if (total > 80) return el('p', { class: 'note', text: 'input too long to draw' });
     for (var o = 0; o < shown; o++) {
       var cells = [];
@@ -671,5 +695,5 @@
   if (firstConv >= 0) { state.k = firstConv + 1; state.c = 0; }
   render();
   renderPlayground();
-  window.juanji = { outputSize: outputSize, data: DATA, state: state, render: render };
+  window.juanji = { outputSize: outputSize, samePadding: samePadding, data: DATA, state: state, render: render };
 })();
