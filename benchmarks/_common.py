@@ -8,6 +8,8 @@ import statistics
 import time
 from typing import Callable
 
+from juanji._atomic import atomic_write_text  # results: never half a file
+
 
 def cpu_name() -> str:
     try:
@@ -115,9 +117,8 @@ def report(rows: list[dict], json_path: str | None = None) -> None:
         else:
             print(f"{r['workload']}: {r['value']:.3g} {r.get('unit', '')}")
     if json_path:
-        with open(json_path, "w") as f:
-            json.dump({"cpu": cpu_name(), "threads": blas_threads(), "results": rows}, f,
-                      indent=2, default=str)
+        atomic_write_text(json_path, json.dumps(
+            {"cpu": cpu_name(), "threads": blas_threads(), "results": rows}, indent=2, default=str))
 
 
 def add_common_args(parser) -> None:

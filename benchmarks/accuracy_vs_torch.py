@@ -22,7 +22,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from _common import blas_threads
+from _common import atomic_write_text, blas_threads
 from juanji.data import BatchIterator, Normalizer, load_dataset
 from juanji.models import build_model
 from juanji.optim import Adam, CosineLR
@@ -105,9 +105,8 @@ def main(argv=None):
           f"torch twin {100 * acc_t:.2f}% ({t2 - t1:.0f} s), "
           f"difference {gap:+.2f} points ({verdict})")
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"juanji": acc_j, "torch": acc_t, "gap_points": gap,
-                       "args": vars(args)}, f, indent=2)
+        atomic_write_text(args.json, json.dumps({"juanji": acc_j, "torch": acc_t,
+                                                 "gap_points": gap, "args": vars(args)}, indent=2))
     return acc_j, acc_t
 
 

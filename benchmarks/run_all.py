@@ -22,6 +22,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from juanji._atomic import atomic_write_text  # BENCHMARKS.md: never half a file
+
 HERE = Path(__file__).resolve().parent
 
 
@@ -131,7 +133,7 @@ def main(argv=None):
                                             check=True).stdout))
     load_after = os.getloadavg()
     if args.results:
-        args.results.write_text(json.dumps({
+        atomic_write_text(args.results, json.dumps({
             "info": info, "quick": args.quick, "sections": sections, "profiles": profiles,
             "load_before": load_before, "load_after": load_after}, indent=1))
     write(args, info, sections, profiles, load_before, load_after)
@@ -176,7 +178,7 @@ def write(args, info: dict, sections: list, profiles: list, load_before, load_af
     for name in ("TRAINING.md", "NOTES.md"):  # hand-measured sections, kept across runs
         if (HERE / name).exists():
             md += [(HERE / name).read_text().strip(), ""]
-    args.out.write_text("\n".join(md))
+    atomic_write_text(args.out, "\n".join(md))
     print(f"wrote {args.out}")
 
 

@@ -195,8 +195,8 @@ def write_page(checkpoint_path, images, out_dir, *, label=None, num_examples=DEF
         images: PNG/JPG paths (resized to the model's input like ``juanji predict``); empty for
             the first ``num_examples`` test images of the data set the checkpoint was trained on.
         out_dir: created if needed.
-        label: the class whose loss the backward view differentiates; None for each input's
-            predicted class.
+        label: the class whose loss the backward view shows first (the page can switch to any
+            embedded class); None for each input's predicted class.
         num_examples: how many test images when ``images`` is empty.
         data_dir: where MNIST-like data sets are read from (as in ``juanji evaluate``).
         invert: invert grey levels of ``images`` (white digit on black, as in ``juanji predict``).
