@@ -130,3 +130,14 @@ def test_bad_backward_inputs_are_refused(name):
     with pytest.raises(TypeError, match=rf"`cache` of {op}_backward must be the cache returned by "
                                         rf"{op}_forward \(\w+Cache\), got LinearCache"):
         backward(np.ones((2, 3)), other)
+
+
+def test_leaky_relu_zero_slope_at_infinity_is_torchs_nan_without_a_warning():
+    """-inf * 0 is NaN (PyTorch's answer too); +inf passes; neither warns (a hypothesis draw
+    once made NumPy report the discarded +inf * 0)."""
+    x = np.array([np.inf, -np.inf, 2.0, -2.0], np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y, _ = leaky_relu_forward(x, negative_slope=0.0)
+    want = TF.leaky_relu(torch.from_numpy(x), 0.0).numpy()
+    np.testing.assert_array_equal(y, want)  # NaN where both are NaN

@@ -127,7 +127,10 @@ def leaky_relu_forward(x, negative_slope=0.01) -> tuple[np.ndarray, LeakyReluCac
         raise ValueError(f"`negative_slope` must be finite, got {negative_slope!r}")
     slope = float(negative_slope)
     mask = x > 0
-    y = np.where(mask, x, x * x.dtype.type(slope))  # the slope in x's dtype: float32 stays float32
+    # +-inf * 0 (a zero slope) is NaN, as in PyTorch: kept where x <= 0, dropped where x > 0; no
+    # warning either way (the slope in x's dtype: float32 stays float32)
+    with np.errstate(invalid="ignore"):
+        y = np.where(mask, x, x * x.dtype.type(slope))
     return y, LeakyReluCache(mask=mask, negative_slope=slope, dtype=x.dtype)
 
 
