@@ -117,8 +117,8 @@ def report(rows: list[dict], json_path: str | None = None) -> None:
         else:
             print(f"{r['workload']}: {r['value']:.3g} {r.get('unit', '')}")
     if json_path:
-        atomic_write_text(json_path, json.dumps(
-            {"cpu": cpu_name(), "threads": blas_threads(), "results": rows}, indent=2, default=str))
+        results = {"cpu": cpu_name(), "threads": blas_threads(), "results": rows}
+        atomic_write_text(json_path, json.dumps(results, indent=2, default=str))
 
 
 def add_common_args(parser) -> None:

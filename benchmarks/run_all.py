@@ -121,7 +121,8 @@ def main(argv=None):
             r = ["--repeats", "7" if args.quick else "21"]
             # two rounds, as with two threads: one juanji-then-torch pair can land juanji in a
             # slow minute (13.1 and 19.9 s in two runs where it takes 9.2-9.8 s alone)
-            epoch = ["bench_epoch.py"] + (["--limit", "10000"] if args.quick else ["--rounds", "2"])
+            rounds = ["--limit", "10000"] if args.quick else ["--rounds", "2"]
+            epoch = ["bench_epoch.py", *rounds]
             for cmd in (["bench_steps.py", *r], ["bench_conv.py", *r],
                         ["bench_lenet_stack.py", *r], ["bench_pool.py", *r], epoch):
                 rows, _ = run(cmd, Path(tmp), ONE_THREAD)

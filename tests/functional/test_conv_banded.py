@@ -40,7 +40,7 @@ def test_row_windows_are_the_kh_rows_each_output_row_reads():
     ((2, 11, 11, 1), (5, 5, 1, 6), 0, 1, "row"),          # Wo = 7, prime: one band per row
     ((2, 64, 64, 3), (3, 3, 3, 32), 1, 1, (2, 4, 2)),     # tinyvgg's first conv: tiles of 2
     ((2, 96, 96, 1), (5, 5, 1, 6), 0, 1, (4, 8, 4)),      # Wo = 92: 23 tiles of 4
-    ((2, 93, 93, 1), (5, 5, 1, 6), 0, 1, (6, 10, 6)),     # Wo = 89, prime: 15 tiles of 6, 1 cut off
+    ((2, 93, 93, 1), (5, 5, 1, 6), 0, 1, (6, 10, 6)),     # Wo = 89, prime: 15 tiles of 6, cut
     ((2, 8, 8, 32), (3, 3, 32, 32), 0, 1, None),          # Wo = 6, 32 channels: im2col
     ((2, 64, 64, 32), (3, 3, 32, 32), 1, 1, None),     # many channels: the shifted conv
     ((2, 14, 14, 64), (3, 3, 64, 64), 1, 1, None),     # a 10.5 MiB band, mostly zeros

@@ -99,12 +99,11 @@ def _backward(t) -> dict:
     }
 
 
-def _example(model, x: np.ndarray, name: str, true_label: int | None, label) -> dict:
-    """One input (1, H, W, C): activations a_0..a_L, max-pool winners, and a backward pass per
-    embedded label (``label``, None for the predicted class, is the one shown first)."""
-    t = trace(model, x, label)
+def _example(model, t, name: str, true_label: int | None) -> dict:
+    """One input traced for its default label (``t``): activations a_0..a_L, max-pool winners,
+    and a backward pass per embedded label, ``t``'s the one the page shows first."""
     k = max(int(model.output_shape[0]), 2)
-    passes = {c: t if c == t.label else trace(model, x, c)
+    passes = {c: t if c == t.label else trace(model, t.x, c)
               for c in _labels_to_embed(t, k, true_label)}
     return {
         "name": name, "true_label": true_label, "label": t.label, "predicted": t.predicted,
@@ -122,15 +121,14 @@ def page_data(model, inputs, names, *, class_names=None, true_labels=None, label
     if len(inputs) < 1:
         raise ValueError("`inputs` must hold at least one image, got none")
     true_labels = [None] * len(inputs) if true_labels is None else list(true_labels)
-    examples = [_example(model, inputs[i:i + 1], n, y, label)
-                for i, (n, y) in enumerate(zip(names, true_labels))]
+    traces = [trace(model, inputs[i:i + 1], label) for i in range(len(inputs))]
     k = max(int(model.output_shape[0]), 2)
     classes = [str(c) for c in class_names] if class_names else [str(i) for i in range(k)]
     return {
         "title": title, "dtype": str(model.dtype), "classes": classes,
         "input_shape": list(model.input_shape),
-        "layers": [_layer_info(lt) for lt in trace(model, inputs[:1], label).layers],
-        "examples": examples,
+        "layers": [_layer_info(lt) for lt in traces[0].layers],
+        "examples": [_example(model, t, n, y) for t, n, y in zip(traces, names, true_labels)],
     }
 
 

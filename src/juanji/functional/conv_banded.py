@@ -35,11 +35,11 @@ dropped from y (backward gives them a zero dy). Backward is the same three GEMMs
 added back a group of non-overlapping tiles at a time. T = Wo is the one band per row above (and
 T = 1 would be im2col itself). Measured, two threads, fwd + bwd, each in the tiles tile_width
 now picks: LeNet-5's first conv on 96x96 images 34.3 ms with im2col, 15.3 ms in tiles of 4, its
-second 67.4 -> 39.2 ms (tiles of 4); tinyvgg's first conv (64x64x3 -> 32) 14.2 -> 10.7 ms (tiles of
-2); on 28x28 LeNet-5's convs take tiles too (the first 2.83 -> 2.07 ms with tiles of 7, the
-second 4.03 -> 2.74 ms with tiles of 5). Used by :mod:`juanji.functional.conv` when :func:`tile_width` finds
-a band or tile (groups 1, few input channels); otherwise im2col or the shifted-rows conv apply.
-Same numbers up to float rounding.
+second 67.4 -> 39.2 ms (tiles of 4); tinyvgg's first conv (64x64x3 -> 32) 14.2 -> 10.7 ms
+(tiles of 2); on 28x28 LeNet-5's convs take tiles too (the first 2.83 -> 2.07 ms with tiles of
+7, the second 4.03 -> 2.74 ms with tiles of 5). Used by :mod:`juanji.functional.conv` when
+:func:`tile_width` finds a band or tile (groups 1, few input channels); otherwise im2col or the
+shifted-rows conv apply. Same numbers up to float rounding.
 """
 
 from __future__ import annotations
@@ -64,8 +64,9 @@ from .memory import get_memory_budget
 # (full speed from k = 64 and n = 96) lost up to 1.59x, e.g. tiles of 16 for LeNet-5's first
 # conv at 96-128 px where tiles of 4 run 1.5x faster. On 11 more shapes where the two models
 # disagree the new pick ran 0.73-0.98x the old one's time on 9, 1.05x and 1.27x on two (the
-# latter a stride-2 conv 3 -> 64 channels on 96 px: im2col over tiles of 2). Cut tiles cost more than their extra
-# columns (y is cropped and dy padded: one more pass over each), so widths that divide Wo win.
+# latter a stride-2 conv 3 -> 64 channels on 96 px: im2col over tiles of 2). Cut tiles cost
+# more than their extra columns (y is cropped and dy padded: one more pass over each), so widths
+# that divide Wo win.
 HALF_K, HALF_N = 8, 48  # the GEMM runs at half its best speed with this inner dimension / columns
 CUT_COST = 8  # per output value of a cut tile: y cropped, dy padded, in multiply-adds
 MAX_WASTE = 8  # T_in / kw: beyond this the band is mostly zeros whatever the shape
@@ -104,7 +105,7 @@ def tile_width(x_shape: tuple, w_shape: tuple, padded_hw: tuple, out_hw: tuple, 
                        get_memory_budget(), MAX_BAND_BYTES)
 
 
-@functools.lru_cache(maxsize=256)  # a model asks the same few questions every step (~10-30 us each)
+@functools.lru_cache(maxsize=256)  # a model asks the same questions every step (10-30 us each)
 def _tile_width(x_shape: tuple, w_shape: tuple, padded_hw: tuple, out_hw: tuple, stride_w: int,
                 dilation_w: int, groups: int, itemsize: int, budget: int,
                 max_band_bytes: int) -> int | None:
