@@ -534,11 +534,11 @@
     var out = [el('p', {}, ['Unit ' + n + ' of a dense layer: every one of its ' + K + ' inputs times its own weight, ' +
         'summed, plus the bias. The ' + Math.min(DENSE_TERMS, K) + ' largest terms:']),
       el('div', { class: 'tablewrap' }, [el('table', {}, [
-        el('thead', {}, [el('tr', {}, ['input k', 'x[k]', 'W[k, ' + n + ']', 'x[k] × W[k, ' + n + ']'].map(function (s) { return el('th', { text: s }); }))]),
+        el('thead', {}, [el('tr', {}, ['input k', 'x[k]', 'W[k, ' + n + ']', 'x[k] \u00d7 W[k, ' + n + ']'].map(function (s) { return el('th', { text: s }); }))]),
         el('tbody', {}, rows),
         el('tfoot', {}, [el('tr', {}, [el('td', { text: 'the other ' + (K - shown.length) }), el('td'), el('td'),
           el('td', {}, [numSpan(rest, 'dense-rest')])])])])]),
-      el('p', { class: 'eq' }, ['Σ over ' + K + ' inputs = ', numSpan(total, 'sum'), ' + bias ', numSpan(bias, 'bias'),
+      el('p', { class: 'eq' }, ['\u03a3 over ' + K + ' inputs = ', numSpan(total, 'sum'), ' + bias ', numSpan(bias, 'bias'),
         ' = z = ', numSpan(z, 'z'), '; juanji: ', numSpan(y, 'juanji'), agree(z, y, absSum)])];
     var next = L[layer.index + 1];
     if (next && ACTIVATIONS[next.kind]) {
@@ -584,7 +584,7 @@
       if (layer && state.mode === 'backward') {
         parts.push(el('p', { class: 'eq' }, ['dL/d(this output) = ', numSpan(at(grad(e1, k), u), 'neuron-grad')]));
         if (layer.kind === 'Dense') parts.push(el('p', { class: 'note', text: 'So dL/db[' + u + '] is this same number, and ' +
-          'dL/dW[k, ' + u + '] = x[k] × it for every input k: each weight of the unit gets its input times the unit’s gradient.' }));
+          'dL/dW[k, ' + u + '] = x[k] \u00d7 it for every input k: each weight of the unit gets its input times the unit\u2019s gradient.' }));
       }
     }
     if (!parts.length) parts.push(el('p', { class: 'note', text: state.k === null ? 'Choose a feature map, then a neuron.' :
