@@ -219,8 +219,9 @@ def conv2d_backward(dy, cache: Conv2dCache, *, need_dx: bool = True):
         t, t_in, _ = (wo, cache.padded_shape[2], None) if cache.tile is None else cache.tile
         tiles = -(-wo // t)
         if tiles * t > wo:  # the last tile's columns past Wo: a zero gradient
-            dy_p = np.zeros((n, ho, tiles * t, c_out), dtype=dy.dtype)  # (N, Ho, tiles*T, C_out)
+            dy_p = np.empty((n, ho, tiles * t, c_out), dtype=dy.dtype)  # (N, Ho, tiles*T, C_out)
             dy_p[:, :, :wo] = dy
+            dy_p[:, :, wo:] = 0  # only the cut columns: one write of the rest, not two
             dy = dy_p
         dy_rows = dy.reshape(n * ho * tiles, t * c_out)  # (N*Ho*tiles, T*C_out)
         dw, db = conv_banded.weight_grad(cache.cols, dy_rows, w.shape, t_in, cache.stride[1],
