@@ -438,8 +438,8 @@ def test_images_and_label(site, tmp_path):
     data = embedded(out)
     (ex,) = data["examples"]
     assert ex["name"] == "five.png" and ex["label"] == 7 and ex["true_label"] is None
-    from juanji.cli import _load_image
-    x = site["norm"](_load_image(tmp_path / "five.png", (8, 8, 1), False)[None])
+    from juanji.data.folder import read_model_image
+    x = site["norm"](read_model_image(tmp_path / "five.png", (8, 8, 1), False)[None])
     t = trace(site["model"], x, 7)
     assert ex["probs"] == t.probs.astype(float).tolist()
     # float32 numbers are embedded in their shortest form: exactly juanji's once read as float32

@@ -103,9 +103,9 @@ def read_checkpoint(path):
 
 def read_image(path):
     """The image loader of ``juanji predict``, for a grey 8x8 model and an RGB 32x32 one."""
-    from juanji.cli import _load_image
-    _load_image(path, (8, 8, 1), False)
-    return _load_image(path, (32, 32, 3), True)
+    from juanji.data.folder import read_model_image
+    read_model_image(path, (8, 8, 1), False)
+    return read_model_image(path, (32, 32, 3), True)
 
 
 def read_folder_image(path):

@@ -123,3 +123,17 @@ def _mode(mode: str) -> tuple[str, int]:
     if mode not in MODES:
         raise ValueError(f"`mode` must be one of {sorted(MODES)}, got {mode!r}")
     return MODES[mode]
+
+
+def read_model_image(path, input_shape: tuple[int, int, int], invert: bool = False) -> np.ndarray:
+    """An image file as a model takes it: uint8 ``(H, W, C)`` in the model's channels and size.
+
+    ``input_shape`` is the model's ``(H, W, C)`` with C 1 (grey) or 3 (RGB); the file is read by
+    :func:`read_image` (bounded memory, damaged files as ValueError); ``invert`` gives 255 - x.
+    """
+    h, w, c = input_shape
+    if c not in (1, 3):
+        raise ValueError(f"the model takes {c}-channel images; image files give 1 (grey) or "
+                         f"3 (RGB)")
+    x = read_image(path, (h, w), "grey" if c == 1 else "rgb")  # (H, W, C)
+    return 255 - x if invert else x

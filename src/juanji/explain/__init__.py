@@ -11,7 +11,7 @@ turns that dict into rich tables.
     conv.py     one output pixel as window x kernel + bias; dW, db and dX as sums
     model.py    parameter sharing, sparse connectivity and the course table for a model
     plots.py    filters, feature maps, confusion matrix, training curves, saliency
-    cli.py      the ``juanji explain`` subcommands
+    (the ``juanji explain`` subcommands live in juanji.cli.explain)
 
 The submodules are imported by name (``from juanji.explain.pool import explain_pool``), so
 importing one explainer never loads the others or matplotlib.

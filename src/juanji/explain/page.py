@@ -159,13 +159,13 @@ def _escape(text: str) -> str:
 def _load_inputs(ck, images, *, data_dir, num_examples, invert):
     """uint8 (N, H, W, C) images with their names and true labels (None for files)."""
     if images:
-        from juanji.cli import _load_image  # the same loader as `juanji predict`
+        from juanji.data.folder import read_model_image  # the same loader as `juanji predict`
 
         paths = [Path(p) for p in images]
         for p in paths:
             if not p.is_file():
                 raise ValueError(f"`images`: file {str(p)!r} does not exist")
-        x = np.stack([_load_image(p, ck.input_shape, invert) for p in paths])  # (N, H, W, C)
+        x = np.stack([read_model_image(p, ck.input_shape, invert) for p in paths])  # (N, H, W, C)
         return x, [p.name for p in paths], None
     from juanji.data import load_dataset
     from juanji.data.registry import DATASETS

@@ -15,8 +15,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from juanji.data import download as dl
-from juanji.data.registry import DATASETS
+from ..data import download as dl
+from ..data.registry import DATASETS
+from ._common import UsageError, console
 
 
 def add_parser(sub, common) -> None:
@@ -48,9 +49,9 @@ def add_parser(sub, common) -> None:
 
 def locate(name: str, data_dir=None) -> str | None:
     """Where the files of ``name`` were found (``"embedded"`` for digits), or None."""
-    from juanji.data.cifar import find_cifar_files
-    from juanji.data.h5 import find_course_files
-    from juanji.data.mnist import find_idx_files
+    from ..data.cifar import find_cifar_files
+    from ..data.h5 import find_course_files
+    from ..data.mnist import find_idx_files
 
     info = DATASETS[name]
     if info.embedded:
@@ -95,7 +96,7 @@ def _how_to_get(row: dict) -> str:
 
 
 def cmd_list(args) -> int:
-    from juanji.cli import UsageError, _console
+
 
     if args.data_dir is not None and not args.data_dir.is_dir():
         raise UsageError(f"--data-dir {str(args.data_dir)!r} is not a directory")
@@ -117,12 +118,12 @@ def cmd_list(args) -> int:
                       "[red]no[/red]" if where is None else
                       "[green]yes[/green] (embedded)" if where == "embedded" else
                       f"[green]yes[/green] {where}")
-    _console().print(table)
+    console().print(table)
     return 0
 
 
 def cmd_download(args) -> int:
-    from juanji.cli import UsageError
+
 
     if args.data_dir is not None and args.data_dir.exists() and not args.data_dir.is_dir():
         raise UsageError(f"--data-dir {str(args.data_dir)!r} is not a directory")

@@ -29,9 +29,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..cli import (
-    UsageError, _console, _load_checkpoint_arg, _load_image, input_shape, model_from_arg,
-    non_negative_int, positive_int,
+from ..data.folder import read_model_image
+from ._common import (
+    UsageError, console, input_shape, load_checkpoint_arg, model_from_arg, non_negative_int,
+    positive_int,
 )
 from ..models import MODELS
 
@@ -235,7 +236,7 @@ def _emit(args, result: dict, render) -> int:
     if args.json:
         print(json.dumps(result))
     else:
-        _console().print(render(result))
+        console().print(render(result))
     return 0
 
 
@@ -280,14 +281,14 @@ def _dy(args, rng, shape) -> np.ndarray:
 # --- handlers -----------------------------------------------------------------------------------
 
 def cmd_size(args) -> int:
-    from .size import explain_size, render_size
+    from ..explain.size import explain_size, render_size
     r = _usage(explain_size, args.n, args.f, stride=args.stride, padding=args.padding,
                dilation=args.dilation, ceil_mode=args.ceil)
     return _emit(args, r, render_size)
 
 
 def cmd_pool(args) -> int:
-    from .pool import explain_pool, render_pool
+    from ..explain.pool import explain_pool, render_pool
     rng = np.random.default_rng(args.seed)
     x = _draw(args, rng)
     _check_fits(x, (args.kernel, args.kernel), 1, args.padding, "--kernel")
@@ -300,7 +301,7 @@ def cmd_pool(args) -> int:
 
 
 def cmd_conv(args) -> int:
-    from .conv import explain_conv, render_conv
+    from ..explain.conv import explain_conv, render_conv
     rng = np.random.default_rng(args.seed)
     x = _draw(args, rng)
     if args.kernel is not None:
@@ -345,17 +346,17 @@ def _model(args):
 
 
 def cmd_sharing(args) -> int:
-    from .model import explain_sharing, render_sharing
+    from ..explain.model import explain_sharing, render_sharing
     return _emit(args, explain_sharing(_model(args)), render_sharing)
 
 
 def cmd_sparsity(args) -> int:
-    from .model import explain_sparsity, render_sparsity
+    from ..explain.model import explain_sparsity, render_sparsity
     return _emit(args, explain_sparsity(_model(args)), render_sparsity)
 
 
 def cmd_network(args) -> int:
-    from .model import explain_network, render_network
+    from ..explain.model import explain_network, render_network
     return _emit(args, explain_network(_model(args)), render_network)
 
 
@@ -379,7 +380,7 @@ def _one_input(args, ck):
     if args.image is not None:
         if not args.image.is_file():
             raise UsageError(f"image file {str(args.image)!r} does not exist")
-        raw = _load_image(args.image, ck.input_shape, args.invert)  # (H, W, C) uint8
+        raw = read_model_image(args.image, ck.input_shape, args.invert)  # (H, W, C) uint8
         return norm(raw[None])[0], str(args.image), None
     from ..data import load_dataset
     name = _dataset_name(args, ck)
@@ -394,14 +395,14 @@ def _one_input(args, ck):
 
 
 def cmd_plot(args) -> int:
-    from . import plots
+    from ..explain import plots
     if args.out.suffix.lower() not in plots.FORMATS:
         raise UsageError(f"--out {str(args.out)!r} must end in .png or .svg")
     if args.kind == "curves" and args.out.suffix.lower() != ".png":
         raise UsageError("training curves are written as PNG only; use an --out ending in .png")
     if not args.out.parent.is_dir() and str(args.out.parent):
         raise UsageError(f"the directory of --out {str(args.out.parent)!r} does not exist")
-    ck = _load_checkpoint_arg(args.checkpoint)
+    ck = load_checkpoint_arg(args.checkpoint)
     model = ck.model
     info = {"kind": args.kind, "checkpoint": str(args.checkpoint), "out": str(args.out)}
     if args.kind == "filters":
@@ -446,17 +447,17 @@ def cmd_plot(args) -> int:
     if args.json:
         print(json.dumps(info))
     else:
-        _console().print(f"wrote {args.out}")
+        console().print(f"wrote {args.out}")
     return 0
 
 
 def cmd_page(args) -> int:
-    from .page import write_page  # written by the explainer-page module, loaded only here
+    from ..explain.page import write_page  # written by the explainer-page module, loaded only here
     for path in args.image:
         if not path.is_file():
             raise UsageError(f"image file {str(path)!r} does not exist")
     if not args.checkpoint.exists():
         raise UsageError(f"checkpoint file {str(args.checkpoint)!r} does not exist")
     path = write_page(args.checkpoint, args.image, args.out, label=args.label)
-    _console().print(f"wrote {path}")
+    console().print(f"wrote {path}")
     return 0

@@ -1,0 +1,74 @@
+"""The ``juanji`` command: train, evaluate, predict and summarise CNNs built from first principles.
+
+Examples::
+
+    juanji train                                   # the digits model on the embedded digits
+    juanji train --dataset fashion-mnist --data-dir ~/data --model lenet5 --epochs 5
+    juanji train --resume --out runs/digits-digits  # continue an interrupted run exactly
+    juanji train --dataset cifar10 --download      # tinyvgg + crop/flip augmentation
+    juanji train --dataset signs --data-dir ~/course  # the course's SIGNS .h5 files
+    juanji train --dataset folder:photos --image-size 64  # DIR/<class>/*.jpg, your own photos
+    juanji data list                               # data sets, licences, what is on disk
+    juanji evaluate runs/digits-digits/best.npz --json
+    juanji predict runs/digits-digits/best.npz seven.png --top-k 3
+    juanji summary course --input-shape 32,32,3    # the course's table, parameter counts included
+
+Also ``python -m juanji ...``. Exit codes:
+
+- 0: success;
+- 1: the work failed (an unreadable checkpoint or image, missing data files, diverging training):
+  one line ``juanji <command>: error: ...`` on stderr (``--debug`` shows the traceback);
+- 2: the command line is wrong (an unknown name, a malformed value, a named file or directory
+  that does not exist, options that contradict a resumed run): argparse's usage message.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import data, evaluate, explain, summary, train
+from ._common import UsageError
+
+__all__ = ["main", "build_parser"]
+
+
+# --- parser -------------------------------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="juanji", description="CNNs from first principles in NumPy: train, evaluate, "
+        "predict and summarise models.",
+        epilog="Run `juanji COMMAND --help` for the options of a command.")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true",
+                        help="show the full traceback when something fails")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    for group in (train, evaluate, summary, explain, data):
+        group.add_parser(sub, common)
+    return parser
+
+
+def main(argv=None) -> int:
+    """Run the command line ``argv`` (default ``sys.argv[1:]``); returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)  # exits with 2 on a usage error
+    try:
+        return args.func(args) or 0
+    except UsageError as e:
+        args.parser.error(str(e))  # exits with 2
+    except KeyboardInterrupt:
+        if args.debug:
+            raise
+        hint = " (continue with --resume)" if args.command == "train" else ""
+        print(f"juanji {args.command}: interrupted{hint}", file=sys.stderr)
+        return 130
+    except Exception as e:  # noqa: BLE001 - the one place every failure becomes a message
+        if args.debug:
+            raise
+        text = " ".join(str(e).split()) or type(e).__name__
+        print(f"juanji {args.command}: error: {text}", file=sys.stderr)
+        return 1
+
+

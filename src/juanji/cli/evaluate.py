@@ -1,0 +1,132 @@
+"""``juanji evaluate`` and ``juanji predict``: use a checkpoint on a test split or on image files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..data.folder import read_model_image
+from ._common import (
+    UsageError, check_data_dir, console, dataset_name, load_checkpoint_arg, normalizer_of,
+    positive_int,
+)
+from .train import TRAIN_DEFAULTS, load_run_data
+
+
+def add_parser(sub, common) -> None:
+    """Register ``juanji evaluate`` and ``juanji predict`` on the subcommands ``sub``."""
+    p = sub.add_parser("evaluate", parents=[common], help="test accuracy and confusion matrix",
+                       description="Evaluate a checkpoint on a data set's test split.")
+    p.add_argument("checkpoint", type=Path, metavar="CHECKPOINT", help="a .npz checkpoint")
+    p.add_argument("--dataset", type=dataset_name, metavar="NAME",
+                   help="data set (default: the one the checkpoint was trained on)")
+    p.add_argument("--data-dir", type=Path, metavar="DIR", help="where the data files are")
+    p.add_argument("--batch-size", type=positive_int, default=256, metavar="N")
+    p.add_argument("--json", action="store_true", help="print JSON only")
+    p.set_defaults(func=cmd_evaluate, parser=p)
+
+    p = sub.add_parser("predict", parents=[common], help="classify image files",
+                       description="Classify PNG/JPG images with a checkpoint. Images are "
+                       "converted to the model's channels (grey or RGB), resized to its input "
+                       "size and normalised as in training.")
+    p.add_argument("checkpoint", type=Path, metavar="CHECKPOINT", help="a .npz checkpoint")
+    p.add_argument("images", type=Path, nargs="+", metavar="IMAGE", help="PNG or JPG files")
+    p.add_argument("--top-k", type=positive_int, default=3, metavar="K",
+                   help="show the K most likely classes (default 3)")
+    p.add_argument("--invert", action="store_true",
+                   help="invert grey levels first (dark ink on light paper; the digit data "
+                   "sets are light on dark)")
+    p.add_argument("--json", action="store_true", help="print JSON only")
+    p.set_defaults(func=cmd_predict, parser=p)
+
+
+
+# --- evaluate -----------------------------------------------------------------------------------
+
+def cmd_evaluate(args) -> int:
+    from ..train import evaluate, num_classes_of
+
+    ck = load_checkpoint_arg(args.checkpoint)
+    run = {**TRAIN_DEFAULTS, **(ck.extra.get("options") or {})}
+    dataset = args.dataset or (ck.extra.get("options") or {}).get("dataset")
+    if dataset is None:
+        raise UsageError(f"{str(args.checkpoint)!r} does not say which data set it was trained "
+                         f"on; give --dataset")
+    check_data_dir(dataset, args.data_dir)
+    same = dataset == run["dataset"]  # a folder is re-read with the run's size, mode and split
+    train, test = load_run_data({**run, "dataset": dataset, "image_size": run["image_size"] if same
+                              else None, "grey": run["grey"] if same else False}, args.data_dir)
+    if test.input_shape != ck.input_shape:
+        raise ValueError(f"the checkpoint's model takes {ck.input_shape} images but {dataset!r} "
+                         f"has {test.input_shape}")
+    k = num_classes_of(ck.model)
+    if test.num_classes != k:
+        raise ValueError(f"the checkpoint's model has {k} classes but {dataset!r} has "
+                         f"{test.num_classes}")
+    normalizer = normalizer_of(ck, train, console(stderr=True))
+    result = evaluate(ck.model, test, normalizer, args.batch_size)
+    if args.json:
+        print(json.dumps({"checkpoint": str(args.checkpoint), "dataset": dataset,
+                          "num_images": len(test), "class_names": list(test.class_names),
+                          **result.to_dict()}))
+        return 0
+
+    from rich.table import Table
+    names = list(test.class_names)
+    table = Table(title=f"{dataset} test: accuracy {result.accuracy:.2%}, loss "
+                  f"{result.loss:.4f} ({len(test)} images)",
+                  caption="rows: true class, columns: predicted class")
+    table.add_column("true \\ pred", justify="right")
+    for name in names:
+        table.add_column(name, justify="right")
+    table.add_column("accuracy", justify="right")
+    for i, name in enumerate(names):
+        cells = [f"[bold]{v}[/bold]" if j == i else (str(v) if v else "[dim]0[/dim]")
+                 for j, v in enumerate(result.confusion[i])]
+        acc = result.per_class_accuracy[i]
+        table.add_row(name, *cells, "-" if acc != acc else f"{acc:.1%}")
+    console().print(table)
+    return 0
+
+
+def cmd_predict(args) -> int:
+    import numpy as np
+
+    for path in args.images:
+        if not path.is_file():
+            raise UsageError(f"image file {str(path)!r} does not exist")
+    from ..train import num_classes_of, predict_proba
+
+    ck = load_checkpoint_arg(args.checkpoint)
+    k = num_classes_of(ck.model)
+    if args.top_k > k:
+        raise UsageError(f"--top-k {args.top_k} exceeds the model's {k} classes")
+    normalizer = ck.load_normalizer()
+    if normalizer is None:
+        raise ValueError(f"{str(args.checkpoint)!r} holds no normaliser, so its inputs are "
+                         f"unknown; save it with `normalizer=`")
+    names = ck.class_names or [str(i) for i in range(k)]
+    x = np.stack([read_model_image(p, ck.input_shape, args.invert) for p in args.images])  # (N,H,W,C)
+    probs = predict_proba(ck.model, normalizer(x))  # (N, K)
+    top = np.argsort(-probs, axis=1, kind="stable")[:, :args.top_k]  # (N, top_k)
+    results = [{"image": str(path),
+                "predictions": [{"class": names[j], "index": int(j),
+                                 "probability": float(probs[n, j])} for j in top[n]]}
+               for n, path in enumerate(args.images)]
+    if args.json:
+        print(json.dumps(results))
+        return 0
+    from rich.table import Table
+    table = Table(title=f"top-{args.top_k} predictions")
+    table.add_column("image", no_wrap=True)  # a path cut in two would be hard to copy
+    for col in ("rank", "class", "probability"):
+        table.add_column(col, justify="left" if col == "class" else "right")
+    for r in results:
+        for rank, p in enumerate(r["predictions"], 1):
+            table.add_row(r["image"] if rank == 1 else "", str(rank), p["class"],
+                          f"{p['probability']:.2%}")
+        table.add_section()
+    console().print(table)
+    return 0
+
+
