@@ -70,7 +70,7 @@ def test_every_model_has_a_description():
      r"unknown model 'resnet'; choose one of \['course', 'digits', 'lenet5', 'signs', 'tinyvgg'\]"),
     (("digits", (8, 8), 10), ValueError, r"`input_shape` must be \(H, W, C\), got \(8, 8\)"),
     (("digits", (8, 8, 1), 1), ValueError, r"`num_classes` must be >= 2, got 1"),
-    (("digits", (8, 8, 1), 0), ValueError, r"`num_classes` must be a positive int, got 0"),
+    (("digits", (8, 8, 1), 0), ValueError, r"`num_classes` must be an int >= 1, got 0"),
 ])
 def test_build_model_messages(args, exc, match):
     with pytest.raises(exc, match=match):

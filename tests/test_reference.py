@@ -409,7 +409,7 @@ def test_imports_no_fast_op():
     imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     imported |= {a.name for node in ast.walk(tree) if isinstance(node, ast.Import)
                  for a in node.names}
-    assert imported == {"__future__", "dataclasses", "numpy", "functional._args",
+    assert imported == {"__future__", "dataclasses", "numpy", "validation",
                         "functional.sizes"}
 
 

@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .validation import check_int
+
 from ._atomic import atomic_write_bytes
 
 FORMAT = "juanji-checkpoint"
@@ -204,8 +206,7 @@ def save_checkpoint(path, model, *, optimizer=None, scheduler=None, normalizer=N
     path = Path(path)
     if not hasattr(model, "state_dict") or not hasattr(model, "config"):
         raise TypeError(f"`model` must be a Sequential, got {type(model).__name__}")
-    if isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer)) or epoch < 0:
-        raise ValueError(f"`epoch` must be an int >= 0, got {epoch!r}")
+    epoch = check_int(epoch, "epoch", minimum=0)
     if extra is not None and not isinstance(extra, dict):
         raise TypeError(f"`extra` must be a dict, got {type(extra).__name__}")
 

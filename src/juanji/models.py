@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from .nn import Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential
-from .nn.base import check_positive_int
+from .validation import check_int
 from .nn.sequential import LayerShapeError
 
 MODELS = {
@@ -86,7 +86,7 @@ def build_model(name: str, input_shape, num_classes: int, *, seed: int = 0, dtyp
         raise ValueError(f"unknown model {name!r}; choose one of {sorted(MODELS)}")
     if not (isinstance(input_shape, (tuple, list)) and len(input_shape) == 3):
         raise ValueError(f"`input_shape` must be (H, W, C), got {input_shape!r}")
-    k = check_positive_int(num_classes, "num_classes")
+    k = check_int(num_classes, "num_classes")
     if k < 2:
         raise ValueError(f"`num_classes` must be >= 2, got {num_classes!r}")
     if not isinstance(binary, bool):

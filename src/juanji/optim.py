@@ -37,9 +37,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
+
+from juanji.validation import check_int
 
 from juanji.nn.parameter import Parameter
 
@@ -79,14 +81,6 @@ def _unit_interval(value, name: str) -> float:
     if not 0 <= out < 1:
         raise ValueError(f"`{name}` must be in [0, 1), got {value!r}")
     return out
-
-
-def _positive_int(value, name: str) -> int:
-    if not isinstance(value, Integral) or isinstance(value, bool):
-        raise TypeError(f"`{name}` must be an int, got {value!r} ({type(value).__name__})")
-    if value < 1:
-        raise ValueError(f"`{name}` must be >= 1, got {value!r}")
-    return int(value)
 
 
 def _check_params(params, *, allow_empty: bool = False) -> list[Parameter]:
@@ -217,8 +211,7 @@ class Optimizer:
                 f"this optimiser has {len(self.params)}"
             )
         step = scalars["step"]
-        if not isinstance(step, Integral) or isinstance(step, bool) or step < 0:
-            raise ValueError(f"`state_dict['scalars']['step']` must be an int >= 0, got {step!r}")
+        check_int(step, "state_dict['scalars']['step']", minimum=0)
         lr = _non_negative(scalars["lr"], "lr")
         hyper = self._check_hyper(**{k: scalars[k] for k in self._hyper_names})
         names = self._buffer_names(hyper) if step > 0 else ()
@@ -551,10 +544,7 @@ class _Schedule:
                     "state_dict['scalars']")
         _check_keys(arrays, set(), "state_dict['arrays']")
         epoch = scalars["last_epoch"]
-        if not isinstance(epoch, Integral) or isinstance(epoch, bool) or epoch < 0:
-            raise ValueError(
-                f"`state_dict['scalars']['last_epoch']` must be an int >= 0, got {epoch!r}"
-            )
+        check_int(epoch, "state_dict['scalars']['last_epoch']", minimum=0)
         base_lr = _non_negative(scalars["base_lr"], "base_lr")
         hyper = self._check_hyper(**{k: scalars[k] for k in self._hyper_names})
         self._set_hyper(hyper)
@@ -585,7 +575,7 @@ class StepLR(_Schedule):
         gamma_ = _real(gamma, "gamma")
         if gamma_ <= 0:
             raise ValueError(f"`gamma` must be > 0, got {gamma!r}")
-        return {"step_size": _positive_int(step_size, "step_size"), "gamma": gamma_}
+        return {"step_size": check_int(step_size, "step_size"), "gamma": gamma_}
 
     def lr_at(self, epoch: int) -> float:
         return self.base_lr * self.gamma ** (epoch // self.step_size)
@@ -612,7 +602,7 @@ class CosineLR(_Schedule):
 
     @staticmethod
     def _check_hyper(*, t_max, eta_min) -> dict:
-        return {"t_max": _positive_int(t_max, "t_max"),
+        return {"t_max": check_int(t_max, "t_max"),
                 "eta_min": _non_negative(eta_min, "eta_min")}
 
     def lr_at(self, epoch: int) -> float:

@@ -28,10 +28,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .functional._args import (
+from .validation import (
     Padding2D,
     Pair,
-    _is_int,
+    is_int,
     check_cache,
     check_dy,
     check_float_array,
@@ -293,7 +293,7 @@ def _check_conv_args(x, w, b, groups):
     A_prev = check_float_array(x, "x", 4, "(N, H, W, C_in)")
     W = check_float_array(w, "w", 4, "(kh, kw, C_in // groups, C_out)")
     check_same_dtype(A_prev, "x", W, "w")
-    if not _is_int(groups):
+    if not is_int(groups):
         raise TypeError(f"`groups` must be an int, got {groups!r}")
     if groups < 1:
         raise ValueError(f"`groups` must be >= 1, got {groups!r}")
@@ -578,10 +578,10 @@ def _counted(start: int, f: int, pad_1d: tuple, n: int, count_include_pad: bool)
 
 def _check_pad(pad) -> Padding2D:
     """zero_pad's ``pad``: an int >= 0, or ((top, bottom), (left, right)) of ints >= 0."""
-    if _is_int(pad):
+    if is_int(pad):
         sides = ((pad, pad), (pad, pad))
     elif isinstance(pad, (tuple, list)) and len(pad) == 2 and all(
-            isinstance(p, (tuple, list)) and len(p) == 2 and all(_is_int(v) for v in p)
+            isinstance(p, (tuple, list)) and len(p) == 2 and all(is_int(v) for v in p)
             for p in pad):
         sides = pad
     else:

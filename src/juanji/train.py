@@ -26,10 +26,12 @@ import math
 import sys
 import time
 from dataclasses import asdict, dataclass, field
-from numbers import Integral, Real
+from numbers import Real
 from pathlib import Path
 
 import numpy as np
+
+from .validation import check_int
 
 from .checkpoint import save_checkpoint
 from .data import BatchIterator, Dataset, Normalizer
@@ -223,11 +225,6 @@ def evaluate(model, dataset: Dataset, normalizer: Normalizer, batch_size: int = 
 
 # --- the loop -----------------------------------------------------------------------------------
 
-def _check_int(value, name: str, minimum: int) -> int:
-    if not isinstance(value, Integral) or isinstance(value, bool) or value < minimum:
-        raise ValueError(f"`{name}` must be an int >= {minimum}, got {value!r}")
-    return int(value)
-
 
 def _progress_bar(total: int, desc: str, enabled: bool):
     """A tqdm bar on stderr when enabled and stderr is a terminal; None otherwise."""
@@ -285,12 +282,12 @@ def fit(model, train: Dataset, *, val: Dataset | None = None, epochs: int, batch
         raise TypeError(f"`train` must be a juanji.data.Dataset, got {type(train).__name__}")
     if val is not None and not isinstance(val, Dataset):
         raise TypeError(f"`val` must be a juanji.data.Dataset or None, got {type(val).__name__}")
-    epochs = _check_int(epochs, "epochs", 1)
-    start_epoch = _check_int(start_epoch, "start_epoch", 0)
+    epochs = check_int(epochs, "epochs", 1)
+    start_epoch = check_int(start_epoch, "start_epoch", 0)
     if start_epoch > epochs:
         raise ValueError(f"`start_epoch` (={start_epoch}) must be <= `epochs` (={epochs})")
     if early_stopping_patience is not None:
-        early_stopping_patience = _check_int(early_stopping_patience, "early_stopping_patience", 1)
+        early_stopping_patience = check_int(early_stopping_patience, "early_stopping_patience", 1)
     if monitor not in MONITORS:
         raise ValueError(f"`monitor` must be one of {MONITORS}, got {monitor!r}")
     if clip_norm is not None and (not isinstance(clip_norm, Real) or isinstance(clip_norm, bool)

@@ -314,7 +314,7 @@ def test_output_size_port_equals_the_library(page):
 
 
 def test_same_padding_port_equals_the_library(page):
-    from juanji.functional._args import same_padding_1d
+    from juanji.validation import same_padding_1d
 
     grid = [list(g) for g in product(range(1, 13), range(1, 6), range(1, 4), range(1, 3))]
     got = page.evaluate("grid => grid.map(([n, f, s, d]) => juanji.samePadding(n, f, s, d))", grid)
@@ -339,7 +339,7 @@ def test_playground_inputs(page):
 
 
 def test_playground_padding_modes(page):
-    from juanji.functional._args import same_padding_1d
+    from juanji.validation import same_padding_1d
 
     def out():
         return int(page.get_attribute('[data-role="pg-out"]', "data-value"))

@@ -10,7 +10,7 @@ from juanji import reference
 from juanji.functional import (
     avg_pool2d_backward, avg_pool2d_forward, max_pool2d_backward, max_pool2d_forward, output_size,
 )
-from juanji.functional._args import pair, resolve_padding
+from juanji.validation import pair, resolve_padding
 from tests.helpers import assert_close, assert_grad_matches_fd, nhwc_to_torch, torch_to_nhwc
 
 DTYPES = [np.float64, np.float32]

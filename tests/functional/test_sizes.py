@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from juanji.functional import output_size
-from juanji.functional._args import pair, resolve_padding, same_padding_1d
+from juanji.validation import pair, resolve_padding, same_padding_1d
 
 
 @pytest.mark.parametrize("n,f,s,p,expected", [
@@ -57,7 +57,7 @@ def test_non_positive_arguments_are_refused(arg, value):
     kwargs = dict(n=5, kernel_size=3, stride=1, dilation=1)
     kwargs[arg] = value
     n, f = kwargs.pop("n"), kwargs.pop("kernel_size")
-    with pytest.raises(ValueError, match=rf"`{arg}` must be >= 1, got {value}"):
+    with pytest.raises(ValueError, match=rf"`{arg}` must be an int >= 1, got {value}"):
         output_size(n, f, **kwargs)
 
 

@@ -156,8 +156,8 @@ def test_output_shape_equals_forward_shape(make, hw):
 
 # --- construction errors -----------------------------------------------------------------------
 @pytest.mark.parametrize("make, exc, match", [
-    (lambda: Conv2D(0, 3), ValueError, r"`filters` must be a positive int, got 0"),
-    (lambda: Conv2D(2.5, 3), ValueError, r"`filters` must be a positive int, got 2.5"),
+    (lambda: Conv2D(0, 3), ValueError, r"`filters` must be an int >= 1, got 0"),
+    (lambda: Conv2D(2.5, 3), ValueError, r"`filters` must be an int >= 1, got 2.5"),
     (lambda: Conv2D(4, 0), ValueError, r"`kernel_size` must be >= 1"),
     (lambda: Conv2D(4, 3, stride="2"), TypeError, r"`stride` must be an int or a pair"),
     (lambda: Conv2D(4, 3, padding="full"), ValueError, r"Invalid padding string 'full'"),
@@ -167,7 +167,7 @@ def test_output_shape_equals_forward_shape(make, hw):
      r"`use_bias` must be True or False, got 1"),
     (lambda: Conv2D(4, 3, init="xavier"), ValueError,
      r"`init` must be one of \('he', 'glorot'\), got 'xavier'"),
-    (lambda: Dense(-1), ValueError, r"`units` must be a positive int, got -1"),
+    (lambda: Dense(-1), ValueError, r"`units` must be an int >= 1, got -1"),
     (lambda: MaxPool2D(2, stride=0), ValueError, r"`stride` must be >= 1"),
     (lambda: AvgPool2D(2, count_include_pad="yes"), TypeError,
      r"`count_include_pad` must be True or False"),

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..data import DATASETS
 from ..models import MODELS
+from ..validation import check_int
 
 # `juanji summary NAME` without --input-shape: the shape each architecture was designed for.
 DEFAULT_INPUT_SHAPES = {"lenet5": (32, 32, 1), "course": (32, 32, 3), "signs": (64, 64, 3),
@@ -22,24 +23,21 @@ class UsageError(Exception):
 
 # --- argument types -----------------------------------------------------------------------------
 
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}")
-    return value
+def int_at_least(minimum: int):
+    """An argparse ``type``: the text as an int >= ``minimum`` (checked by
+    `juanji.validation.check_int`), else argparse's usage error naming the option."""
+    def parse(text: str) -> int:
+        try:
+            return check_int(int(text), "value", minimum)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"must be an integer >= {minimum}, got {text!r}") from None
+    parse.__name__ = f"int_at_least_{minimum}"  # argparse names the type in some messages
+    return parse
 
 
-def non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}")
-    return value
+positive_int = int_at_least(1)
+non_negative_int = int_at_least(0)
 
 
 def positive_float(text: str) -> float:

@@ -24,9 +24,10 @@ depend on ``(seed, e)`` alone and a resumed run sees exactly the images of an un
 
 from __future__ import annotations
 
-from numbers import Integral
 
 import numpy as np
+
+from juanji.validation import check_bool, check_int
 
 AUGMENT_STREAM = 1  # third word of the per-epoch seed: keeps augmentation apart from the order
 
@@ -78,11 +79,8 @@ class Augment:
     """
 
     def __init__(self, crop_padding: int = 4, flip: bool = True):
-        if not isinstance(crop_padding, Integral) or isinstance(crop_padding, bool) \
-                or crop_padding < 0:
-            raise ValueError(f"`crop_padding` must be an int >= 0, got {crop_padding!r}")
-        if not isinstance(flip, bool):
-            raise TypeError(f"`flip` must be True or False, got {flip!r}")
+        check_int(crop_padding, "crop_padding", minimum=0)
+        check_bool(flip, "flip")
         self.crop_padding = int(crop_padding)
         self.flip = flip
 

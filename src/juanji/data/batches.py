@@ -21,9 +21,10 @@ each batch before normalisation (see `juanji.data.augment`), given one Generator
 
 from __future__ import annotations
 
-from numbers import Integral
 
 import numpy as np
+
+from juanji.validation import check_int
 
 from juanji.data.augment import AUGMENT_STREAM
 from juanji.data.dataset import Dataset
@@ -60,10 +61,8 @@ class BatchIterator:
     def __init__(self, data, batch_size: int, *, shuffle: bool = True, seed: int = 0,
                  drop_last: bool = False, normalizer: Normalizer | None = None, augment=None):
         self.x, self.y = _arrays(data)
-        if not isinstance(batch_size, Integral) or isinstance(batch_size, bool) or batch_size < 1:
-            raise ValueError(f"`batch_size` must be an int >= 1, got {batch_size!r}")
-        if not isinstance(seed, Integral) or isinstance(seed, bool) or seed < 0:
-            raise ValueError(f"`seed` must be an int >= 0, got {seed!r}")
+        check_int(batch_size, "batch_size")
+        check_int(seed, "seed", minimum=0)
         if drop_last and batch_size > len(self.y):
             raise ValueError(f"`batch_size` (={batch_size}) exceeds the {len(self.y)} examples "
                              f"and drop_last=True, so no batch would ever be produced")
@@ -98,8 +97,7 @@ class BatchIterator:
 
     def order(self, epoch: int) -> np.ndarray:
         """The example order of epoch ``epoch``, int64 ``(N,)``; depends on (seed, epoch) only."""
-        if not isinstance(epoch, Integral) or isinstance(epoch, bool) or epoch < 0:
-            raise ValueError(f"`epoch` must be an int >= 0, got {epoch!r}")
+        check_int(epoch, "epoch", minimum=0)
         if not self.shuffle:
             return np.arange(len(self.y))
         return np.random.default_rng([self.seed, int(epoch)]).permutation(len(self.y))  # (N,)
@@ -137,8 +135,7 @@ class BatchIterator:
                              f"(from BatchIterator.state_dict), got {state!r}")
         for key in ("seed", "epoch"):
             v = state[key]
-            if not isinstance(v, Integral) or isinstance(v, bool) or v < 0:
-                raise ValueError(f"`state[{key!r}]` must be an int >= 0, got {v!r}")
+            check_int(state[key], f"state[{key!r}]", minimum=0)
         self.seed, self.epoch = int(state["seed"]), int(state["epoch"])
 
 

@@ -21,9 +21,9 @@ from __future__ import annotations
 import numpy as np
 
 from .. import reference
-from ..functional._args import pair
+from juanji.validation import pair
 from ..functional.conv import conv2d_backward, conv2d_forward
-from ..functional.sizes import _positive_int
+from ..validation import check_int
 from . import check_agree, to_list
 from .pool import _check_grid, fmt, grid_table, titled
 
@@ -73,7 +73,7 @@ def explain_conv(x, kernel, bias: float = 0.0, *, stride=1, padding=0, dilation=
         raise ValueError(f"`bias` must be a finite number, got {bias!r}")
     sh, sw = pair(stride, "stride")
     dh, dw_ = pair(dilation, "dilation")
-    p = _positive_int(padding, "padding", minimum=0)
+    p = check_int(padding, "padding", minimum=0)
     h, w, c = x.shape
     kh, kw, _ = kernel.shape
 

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from .._atomic import atomic_write_text
+from ..validation import check_int
 from .trace import trace
 
 __all__ = ["page_data", "write_page"]
@@ -204,8 +205,7 @@ def write_page(checkpoint_path, images, out_dir, *, label=None, num_examples=DEF
     """
     from juanji.checkpoint import load_checkpoint
 
-    if isinstance(num_examples, bool) or not isinstance(num_examples, int) or num_examples < 1:
-        raise ValueError(f"`num_examples` must be an int >= 1, got {num_examples!r}")
+    check_int(num_examples, "num_examples")
     ck = load_checkpoint(checkpoint_path)
     normalizer = ck.load_normalizer()
     if normalizer is None:

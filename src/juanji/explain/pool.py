@@ -23,11 +23,11 @@ from __future__ import annotations
 import numpy as np
 
 from .. import reference
-from ..functional._args import pair
+from juanji.validation import pair
 from ..functional.pool import (
     avg_pool2d_backward, avg_pool2d_forward, max_pool2d_backward, max_pool2d_forward,
 )
-from ..functional.sizes import _positive_int
+from ..validation import check_int
 from . import ExplainInternalError, check_agree, to_list
 
 __all__ = ["MODES", "explain_pool", "render_pool"]
@@ -85,7 +85,7 @@ def explain_pool(x, mode: str, kernel_size=2, *, stride=None, padding=0, dy=None
     x = _check_grid(x, "x")
     kh, kw = pair(kernel_size, "kernel_size")
     sh, sw = (kh, kw) if stride is None else pair(stride, "stride")
-    p = _positive_int(padding, "padding", minimum=0)
+    p = check_int(padding, "padding", minimum=0)
     h, w, c = x.shape
 
     x4 = x[None]  # (1, H, W, C)

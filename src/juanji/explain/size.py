@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from ..functional.sizes import _positive_int, output_size
+from ..functional.sizes import output_size
+from ..validation import check_int
 from . import ExplainInternalError
 
 __all__ = ["explain_size", "render_size"]
@@ -61,11 +62,11 @@ def explain_size(n, f, *, stride=1, padding=0, dilation=1, ceil_mode=False) -> d
     >>> r["output"], r["steps"][-1], r["unread"]
     (3, '= 3', [7])
     """
-    n = _positive_int(n, "n")
-    f = _positive_int(f, "f")
-    s = _positive_int(stride, "stride")
-    p = _positive_int(padding, "padding", minimum=0)
-    d = _positive_int(dilation, "dilation")
+    n = check_int(n, "n")
+    f = check_int(f, "f")
+    s = check_int(stride, "stride")
+    p = check_int(padding, "padding", minimum=0)
+    d = check_int(dilation, "dilation")
     if not isinstance(ceil_mode, bool):
         raise TypeError(f"`ceil_mode` must be True or False, got {ceil_mode!r}")
 

@@ -26,12 +26,11 @@ from __future__ import annotations
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from numbers import Integral
 from typing import Callable
 
 import numpy as np
 
-from ._args import env_positive_int
+from juanji.validation import check_int, env_positive_int
 from ._threads import one_blas_thread
 
 # Elements a slice must touch for the split to pay: below this the thread hand-off (~30 us) and
@@ -76,8 +75,7 @@ def set_num_threads(n: int) -> int:
     >>> _ = set_num_threads(old)
     """
     global _num_threads, _executor
-    if not isinstance(n, Integral) or isinstance(n, bool) or n < 1:
-        raise ValueError(f"`n` must be an int >= 1 (threads), got {n!r}")
+    check_int(n, "n", unit="threads")
     with _executor_lock:
         old, _num_threads = _num_threads, int(n)
         if _executor is not None and old != _num_threads:

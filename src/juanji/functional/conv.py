@@ -38,14 +38,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._args import (
+from juanji.validation import (
     Padding2D, Pair, check_cache, check_dy, check_float_array, check_same_dtype, pair,
     resolve_padding,
 )
 from . import conv_banded, conv_shifted
 from ._parallel import gemm_work, over_batch, sum_over_batch
 from .memory import batch_chunk
-from .sizes import _positive_int, output_size
+from juanji.validation import check_int
+
+from .sizes import output_size
 from .windows import pad_nhwc, unpad_nhwc, window_view
 
 
@@ -107,7 +109,7 @@ def conv2d_forward(x, w, b=None, *, stride=1, padding=0, dilation=1,
     x = check_float_array(x, "x", 4, "(N, H, W, C_in)")
     w = check_float_array(w, "w", 4, "(kh, kw, C_in // groups, C_out)")
     check_same_dtype(x, "x", w, "w")
-    groups = _positive_int(groups, "groups")
+    groups = check_int(groups, "groups")
     n, h, wd, c_in = x.shape
     kh, kw, c_in_g, c_out = w.shape
     kernel = pair((kh, kw), "kernel_size")

@@ -16,7 +16,7 @@ from numbers import Real
 
 import numpy as np
 
-from ._args import check_cache, check_dy, check_float_array
+from juanji.validation import check_cache, check_dy, check_float_array
 
 
 @dataclass(frozen=True, slots=True)

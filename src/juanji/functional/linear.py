@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._args import check_cache, check_dy, check_float_array, check_same_dtype
+from juanji.validation import check_cache, check_dy, check_float_array, check_same_dtype
 from ._threads import one_blas_thread
 
 

@@ -25,7 +25,7 @@ from numbers import Real
 
 import numpy as np
 
-from ._args import check_cache, check_float_array
+from juanji.validation import check_cache, check_float_array
 from .activations import stable_sigmoid
 
 

@@ -21,9 +21,8 @@ The budget is ``JUANJI_MEMORY_BUDGET`` (bytes) from the environment when set, el
 from __future__ import annotations
 
 import ctypes
-from numbers import Integral
 
-from ._args import env_positive_int
+from juanji.validation import check_int, env_positive_int
 
 DEFAULT_BUDGET = 256 * 2**20  # bytes
 
@@ -55,8 +54,7 @@ def set_memory_budget(nbytes: int) -> int:
     >>> _ = set_memory_budget(old)
     """
     global _budget
-    if not isinstance(nbytes, Integral) or isinstance(nbytes, bool) or nbytes < 1:
-        raise ValueError(f"`nbytes` must be an int >= 1 (bytes), got {nbytes!r}")
+    check_int(nbytes, "nbytes", unit="bytes")
     old, _budget = _budget, int(nbytes)
     return old
 

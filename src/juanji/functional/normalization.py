@@ -32,7 +32,7 @@ from numbers import Real
 
 import numpy as np
 
-from ._args import check_cache, check_dy, check_float_array, check_same_dtype
+from juanji.validation import check_cache, check_dy, check_float_array, check_same_dtype
 
 _AXES = (0, 1, 2)  # N, H, W: every axis but the channel
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._args import Pair, Padding2D, check_cache, check_dy, check_float_array, pair, resolve_padding
+from juanji.validation import Pair, Padding2D, check_cache, check_dy, check_float_array, pair, resolve_padding
 from .sizes import output_size
 from ._parallel import over_batch
 from .windows import add_windows_back, pad_nhwc, unpad_nhwc, window_view

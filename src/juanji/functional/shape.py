@@ -13,7 +13,7 @@ from math import prod
 
 import numpy as np
 
-from ._args import check_cache, check_dy, check_float_array
+from juanji.validation import check_cache, check_dy, check_float_array
 
 
 @dataclass(frozen=True, slots=True)

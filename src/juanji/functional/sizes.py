@@ -8,15 +8,7 @@ Ops, layers, ``summary()`` and the explainers all call :func:`output_size`.
 
 from __future__ import annotations
 
-from ._args import _is_int, resolve_padding, same_padding_1d
-
-
-def _positive_int(v, name: str, minimum: int = 1) -> int:
-    if not _is_int(v):
-        raise TypeError(f"`{name}` must be an int, got {v!r}")
-    if v < minimum:
-        raise ValueError(f"`{name}` must be >= {minimum}, got {v!r}")
-    return int(v)
+from juanji.validation import check_int, is_int, resolve_padding, same_padding_1d
 
 
 def _padding_1d(padding, n: int, kernel: int, stride: int, dilation: int) -> tuple[int, int]:
@@ -26,13 +18,13 @@ def _padding_1d(padding, n: int, kernel: int, stride: int, dilation: int) -> tup
         (t, b), _ = resolve_padding(padding, (n, n), (kernel, kernel), (stride, stride),
                                     (dilation, dilation))
         return t, b
-    if _is_int(padding):
-        p = _positive_int(padding, "padding", minimum=0)
+    if is_int(padding):
+        p = check_int(padding, "padding", minimum=0)
         return p, p
     if (isinstance(padding, (tuple, list)) and len(padding) == 2
-            and all(_is_int(v) for v in padding)):
-        lo = _positive_int(padding[0], "padding", minimum=0)
-        hi = _positive_int(padding[1], "padding", minimum=0)
+            and all(is_int(v) for v in padding)):
+        lo = check_int(padding[0], "padding", minimum=0)
+        hi = check_int(padding[1], "padding", minimum=0)
         return lo, hi
     raise TypeError(
         f"`padding` must be an int, a pair (before, after), 'valid' or 'same'; got {padding!r}"
@@ -69,10 +61,10 @@ def output_size(n: int, kernel_size: int, *, stride: int = 1, padding=0, dilatio
     >>> output_size(64, 8, stride=8, padding="same")
     8
     """
-    n = _positive_int(n, "n")
-    f = _positive_int(kernel_size, "kernel_size")
-    s = _positive_int(stride, "stride")
-    d = _positive_int(dilation, "dilation")
+    n = check_int(n, "n")
+    f = check_int(kernel_size, "kernel_size")
+    s = check_int(stride, "stride")
+    d = check_int(dilation, "dilation")
     lo, hi = _padding_1d(padding, n, f, s, d)
     span = d * (f - 1) + 1
     room = n + lo + hi - span

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from ._args import Pair, Padding2D
+from juanji.validation import Pair, Padding2D
 from ._parallel import over_batch
 
 

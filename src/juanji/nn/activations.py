@@ -15,7 +15,9 @@ from juanji.functional.activations import (
     tanh_forward,
 )
 
-from .base import Layer, check_real, register
+from juanji.validation import check_real
+
+from .base import Layer, register
 
 
 class _Elementwise(Layer):

@@ -14,8 +14,6 @@ Life cycle::
 
 from __future__ import annotations
 
-from numbers import Integral, Real
-
 import numpy as np
 
 from .parameter import Parameter
@@ -27,30 +25,6 @@ def register(cls: type) -> type:
     """Class decorator: make ``cls`` rebuildable by name from its ``config()``."""
     LAYER_TYPES[cls.__name__] = cls
     return cls
-
-
-def check_positive_int(value, name: str) -> int:
-    """``value`` must be an int >= 1 (bools refused)."""
-    if not isinstance(value, Integral) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"`{name}` must be a positive int, got {value!r}")
-    return int(value)
-
-
-def check_bool(value, name: str) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"`{name}` must be True or False, got {value!r}")
-    return value
-
-
-def check_real(value, name: str, low: float, high: float, *, high_open: bool = False) -> float:
-    """``value`` must be a real number in ``[low, high]`` (or ``[low, high)``)."""
-    bracket = ")" if high_open else "]"
-    ok = isinstance(value, Real) and not isinstance(value, bool) and low <= value <= high
-    if ok and high_open and value == high:
-        ok = False
-    if not ok:
-        raise ValueError(f"`{name}` must be a number in [{low}, {high}{bracket}, got {value!r}")
-    return float(value)
 
 
 def jsonable(value):

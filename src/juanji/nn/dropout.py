@@ -11,7 +11,9 @@ import numpy as np
 
 from juanji.functional.dropout import dropout_backward, dropout_forward
 
-from .base import Layer, check_real, register
+from juanji.validation import check_real
+
+from .base import Layer, register
 
 
 @register

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from juanji.functional._args import check_padding_arg, pair, resolve_padding
+from juanji.validation import check_padding_arg, pair, resolve_padding
 from juanji.functional.conv import conv2d_backward, conv2d_forward
 from juanji.functional.linear import linear_backward, linear_forward
 from juanji.functional.shape import flatten_backward, flatten_forward
 from juanji.functional.sizes import output_size
 
-from .base import Layer, check_bool, check_positive_int, image_shape, register
+from juanji.validation import check_bool, check_int
+
+from .base import Layer, image_shape, register
 from .init import check_init, initialise
 from .parameter import Parameter
 
@@ -38,13 +40,13 @@ class Conv2D(Layer):
     def __init__(self, filters, kernel_size, *, stride=1, padding=0, dilation=1, groups=1,
                  use_bias=True, init="he"):
         super().__init__()
-        self.filters = check_positive_int(filters, "filters")
+        self.filters = check_int(filters, "filters")
         self.kernel_size = pair(kernel_size, "kernel_size")
         self.stride = pair(stride, "stride")
         self.dilation = pair(dilation, "dilation")
         check_padding_arg(padding)
         self.padding = padding
-        self.groups = check_positive_int(groups, "groups")
+        self.groups = check_int(groups, "groups")
         if self.filters % self.groups:
             raise ValueError(
                 f"`filters` (={self.filters}) must be divisible by `groups` (={self.groups})"
@@ -120,7 +122,7 @@ class Dense(Layer):
 
     def __init__(self, units, *, use_bias=True, init="he"):
         super().__init__()
-        self.units = check_positive_int(units, "units")
+        self.units = check_int(units, "units")
         self.use_bias = check_bool(use_bias, "use_bias")
         self.init = check_init(init)
 

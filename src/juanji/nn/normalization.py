@@ -18,7 +18,9 @@ import numpy as np
 
 from juanji.functional.normalization import batch_norm2d_backward, batch_norm2d_forward
 
-from .base import Layer, check_real, image_shape, register
+from juanji.validation import check_real
+
+from .base import Layer, image_shape, register
 from .parameter import Parameter
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from juanji.functional._args import check_float_array, check_padding_arg, pair, resolve_padding
+from juanji.validation import check_float_array, check_padding_arg, pair, resolve_padding
 from juanji.functional.pool import (
     avg_pool2d_backward,
     avg_pool2d_forward,
@@ -16,7 +16,9 @@ from juanji.functional.pool import (
 )
 from juanji.functional.sizes import output_size
 
-from .base import Layer, check_bool, image_shape, register
+from juanji.validation import check_bool
+
+from .base import Layer, image_shape, register
 
 
 class _Pool2D(Layer):

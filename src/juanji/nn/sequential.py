@@ -20,7 +20,9 @@ import numpy as np
 from juanji.functional.activations import sigmoid_forward
 from juanji.functional.losses import softmax
 
-from .base import Layer, check_positive_int, layer_from_config
+from juanji.validation import check_int
+
+from .base import Layer, layer_from_config
 from .parameter import Parameter
 
 DTYPES = {"float32": np.float32, "float64": np.float64}
@@ -121,7 +123,7 @@ class Sequential:
         Returns softmax(logits) (N, K); for a one-unit output, sigmoid(logit) (N, 1), the
         probability of class 1. The train/eval mode is restored afterwards.
         """
-        batch_size = check_positive_int(batch_size, "batch_size")
+        batch_size = check_int(batch_size, "batch_size")
         if len(self.output_shape) != 1:
             raise ValueError(
                 f"predict needs a flat (K,) output, this model gives {self.output_shape}"
