@@ -84,11 +84,6 @@ class History:
     best_epoch: int | None = None      # 1-based epoch with the best monitored metric
     stopped_early: bool = False
 
-    @property
-    def best_loss(self) -> float:
-        """The lowest monitored loss so far (val loss when there is validation data), or inf."""
-        return self.best_score("loss")
-
     def best_score(self, monitor: str = "loss") -> float:
         """The best epoch's score (lower is better, see :func:`_monitored`), or inf."""
         if self.best_epoch is None:

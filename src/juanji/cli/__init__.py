@@ -25,6 +25,7 @@ Also ``python -m juanji ...``. Exit codes:
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from . import data, evaluate, explain, summary, train
@@ -50,6 +51,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _quiet_stdout() -> None:
+    """Send whatever is still buffered for stdout to /dev/null (after a broken pipe)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file descriptor (a test's captured stdout)
+        pass
+
+
 def main(argv=None) -> int:
     """Run the command line ``argv`` (default ``sys.argv[1:]``); returns the exit code."""
     parser = build_parser()
@@ -58,6 +68,11 @@ def main(argv=None) -> int:
         return args.func(args) or 0
     except UsageError as e:
         args.parser.error(str(e))  # exits with 2
+    except BrokenPipeError:
+        # The reader went away (`juanji evaluate ... --json | head`): end quietly as Unix tools
+        # do. Point stdout at /dev/null so the interpreter's final flush does not fail again.
+        _quiet_stdout()
+        return 141  # 128 + SIGPIPE, what a shell reports for a tool killed by the pipe
     except KeyboardInterrupt:
         if args.debug:
             raise
