@@ -38,13 +38,7 @@ from .data import BatchIterator, Dataset, Normalizer
 from .functional import get_num_threads
 from .functional._threads import one_blas_thread
 from .functional.memory import keep_freed_memory
-from .functional.losses import (
-    SigmoidBinaryCrossEntropyCache,
-    sigmoid_binary_cross_entropy_backward,
-    sigmoid_binary_cross_entropy_forward,
-    softmax_cross_entropy_backward,
-    softmax_cross_entropy_forward,
-)
+from .nn import head
 from .optim import clip_grad_norm
 
 __all__ = ["EpochMetrics", "EvalResult", "History", "TrainingDiverged", "evaluate", "fit",
@@ -149,31 +143,24 @@ def _monitored(m: EpochMetrics, monitor: str = "loss") -> float:
 # --- the loss, chosen by the output width -------------------------------------------------------
 
 def num_classes_of(model) -> int:
-    """K, the classes a model tells apart: its output width, or 2 for a single (sigmoid) logit."""
-    k = int(model.output_shape[0])
-    return 2 if k == 1 else k
+    """K, the classes a model tells apart: its output width, or 2 for a single (sigmoid) logit
+    (the rule lives in :mod:`juanji.nn.head`)."""
+    return head.num_classes(model.output_shape[0])
 
 
 def _loss_forward(logits: np.ndarray, labels: np.ndarray):
-    """``(loss, cache, predictions)``: sigmoid BCE for (B, 1) logits, softmax CE for (B, K)."""
-    if logits.shape[1] == 1:
-        loss, cache = sigmoid_binary_cross_entropy_forward(logits, labels)
-        return loss, cache, (logits[:, 0] > 0).astype(np.int64)  # (B,)
-    loss, cache = softmax_cross_entropy_forward(logits, labels)
-    return loss, cache, logits.argmax(axis=1)  # (B,)
+    """``(loss, cache, predictions)`` through the model's head (:mod:`juanji.nn.head`)."""
+    loss, cache = head.loss_forward(logits, labels)
+    return loss, cache, head.predictions(logits)  # (B,)
 
 
-def _loss_backward(cache) -> np.ndarray:
-    """dlogits for dloss = 1, through whichever loss made ``cache``."""
-    if isinstance(cache, SigmoidBinaryCrossEntropyCache):
-        return sigmoid_binary_cross_entropy_backward(1.0, cache)
-    return softmax_cross_entropy_backward(1.0, cache)
+_loss_backward = head.loss_backward  # dlogits for dloss = 1
 
 
 def predict_proba(model, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
     """Class probabilities ``(N, K)`` with K >= 2 (a single logit p gives ``[1 - p, p]``)."""
     probs = model.predict(x, batch_size)  # (N, K) or (N, 1)
-    if probs.shape[1] == 1:
+    if head.is_binary(probs.shape[1]):
         return np.concatenate([1 - probs, probs], axis=1)  # (N, 2)
     return probs
 
@@ -198,19 +185,14 @@ def evaluate(model, dataset: Dataset, normalizer: Normalizer, batch_size: int = 
         raise ValueError(f"`dataset` has {dataset.num_classes} classes but the model gives {k} "
                          f"outputs")
     batches = BatchIterator(dataset, batch_size, shuffle=False, normalizer=normalizer)
-    was_training = model.training
-    model.eval()
     loss_sum = 0.0
     confusion = np.zeros((k, k), dtype=np.int64)
-    try:
+    with model.kept_state(grads=False, caches=False):
         for xb, yb in batches:
             logits = model.forward(xb)  # (B, K)
             loss, _, pred = _loss_forward(logits, yb)
             loss_sum += loss * len(yb)
             confusion += np.bincount(yb * k + pred, minlength=k * k).reshape(k, k)  # (K, K)
-    finally:
-        if was_training:
-            model.train()
     n = len(dataset)
     per_class_n = confusion.sum(axis=1)  # (K,) examples of each true class
     with np.errstate(invalid="ignore", divide="ignore"):

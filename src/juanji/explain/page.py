@@ -28,6 +28,7 @@ import numpy as np
 
 from .._atomic import atomic_write_text
 from ..validation import check_int
+from ..nn import head
 from .trace import trace
 
 __all__ = ["page_data", "write_page"]
@@ -103,7 +104,7 @@ def _backward(t) -> dict:
 def _example(model, t, name: str, true_label: int | None) -> dict:
     """One input traced for its default label (``t``): activations a_0..a_L, max-pool winners,
     and a backward pass per embedded label, ``t``'s the one the page shows first."""
-    k = max(int(model.output_shape[0]), 2)
+    k = head.num_classes(model.output_shape[0])
     passes = {c: t if c == t.label else trace(model, t.x, c)
               for c in _labels_to_embed(t, k, true_label)}
     return {
@@ -123,7 +124,7 @@ def page_data(model, inputs, names, *, class_names=None, true_labels=None, label
         raise ValueError("`inputs` must hold at least one image, got none")
     true_labels = [None] * len(inputs) if true_labels is None else list(true_labels)
     traces = [trace(model, inputs[i:i + 1], label) for i in range(len(inputs))]
-    k = max(int(model.output_shape[0]), 2)
+    k = head.num_classes(model.output_shape[0])
     classes = [str(c) for c in class_names] if class_names else [str(i) for i in range(k)]
     return {
         "title": title, "dtype": str(model.dtype), "classes": classes,

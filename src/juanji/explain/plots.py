@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from .._atomic import atomic_write_bytes
-from ..nn import Conv2D, Sequential
+from ..nn import Conv2D, Sequential, head
 
 __all__ = ["FORMATS", "feature_maps", "plot_confusion", "plot_curves", "plot_features",
            "plot_filters", "plot_saliency", "saliency"]
@@ -86,28 +86,16 @@ def saliency(model: Sequential, x, label: int | None = None) -> tuple[np.ndarray
     """
     model = _check_model(model)
     x = _one_image(model, x)
-    was_training = model.training
-    grads = [p.grad.copy() for p in model.parameters()]
-    model.eval()
-    try:
+    with model.kept_state(caches=False):
         logits = model.forward(x)  # (1, K)
-        k = logits.shape[1]
+        k = head.num_classes(logits.shape[1])
         if label is None:
-            label = int(logits[0, 0] > 0) if k == 1 else int(np.argmax(logits[0]))
+            label = int(head.predictions(logits)[0])
         if isinstance(label, bool) or not isinstance(label, (int, np.integer)) or not (
-                0 <= label < max(k, 2)):
-            raise ValueError(f"`label` must be a class index in [0, {max(k, 2)}), got {label!r}")
-        dscore = np.zeros_like(logits)  # (1, K): d z_label / d logits, a one-hot
-        if k == 1:
-            dscore[0, 0] = 1.0 if label == 1 else -1.0
-        else:
-            dscore[0, label] = 1.0
+                0 <= label < k):
+            raise ValueError(f"`label` must be a class index in [0, {k}), got {label!r}")
+        dscore = head.score_gradient(logits, int(label))  # (1, K): d z_label / d logits
         s = model.backward(dscore)[0]  # (H, W, C)
-    finally:
-        for p, g in zip(model.parameters(), grads):
-            p.grad[...] = g
-        if was_training:
-            model.train()
     return s, int(label)
 
 
@@ -153,16 +141,11 @@ def feature_maps(model: Sequential, x) -> list[tuple[int, str, np.ndarray]]:
     """
     model = _check_model(model)
     a = _one_image(model, np.asarray(x, dtype=model.dtype))
-    was_training = model.training
-    model.eval()
     out = []
-    try:
+    with model.kept_state(grads=False, caches=False):
         for i, layer in enumerate(model.layers):
             a = layer.forward(a)
             out.append((i, type(layer).__name__, a[0].copy()))
-    finally:
-        if was_training:
-            model.train()
     return out
 
 

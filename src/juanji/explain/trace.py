@@ -21,14 +21,7 @@ from numbers import Integral
 
 import numpy as np
 
-from juanji.functional.activations import sigmoid_forward
-from juanji.functional.losses import (
-    sigmoid_binary_cross_entropy_backward,
-    sigmoid_binary_cross_entropy_forward,
-    softmax,
-    softmax_cross_entropy_backward,
-    softmax_cross_entropy_forward,
-)
+from juanji.nn import head
 
 __all__ = ["LayerTrace", "Trace", "trace"]
 
@@ -104,7 +97,7 @@ def _check_input(model, x) -> np.ndarray:
 def _check_label(label, k: int, predicted: int) -> int:
     if label is None:
         return predicted
-    n_classes = max(k, 2)  # a single-logit model still has two classes
+    n_classes = head.num_classes(k)  # a single-logit model still has two classes
     if not isinstance(label, Integral) or isinstance(label, bool) or not 0 <= label < n_classes:
         raise ValueError(f"`label` must be a class index in [0, {n_classes}) or None (the "
                          f"predicted class), got {label!r}")
@@ -137,31 +130,19 @@ def trace(model, x: np.ndarray, label: int | None = None) -> Trace:
         raise ValueError(f"`model` must end in a flat (K,) output, got {model.output_shape}")
     x = _check_input(model, x)
 
-    # Everything a trace may change, put back in `finally`.
-    modes = (model.training, [layer.training for layer in model.layers])
-    saved_grads = [p.grad.copy() for p in model.parameters()]
-    saved_caches = [layer._cache for layer in model.layers]
-    model.eval()
-    try:
+    # Everything a trace changes (modes, gradients, caches) is put back when it ends.
+    with model.kept_state():
         acts, caches = [x], []
         for layer in model.layers:
             acts.append(layer.forward(acts[-1]))
-            caches.append(layer._cache)
+            caches.append(layer.last_cache)
         logits = acts[-1][0]  # (K,)
         k = logits.shape[0]
-        if k == 1:
-            probs = sigmoid_forward(logits)[0]  # (1,) P(class 1)
-            predicted = int(probs[0] > 0.5)
-        else:
-            probs = softmax(logits[None])[0]  # (K,)
-            predicted = int(np.argmax(probs))
+        probs = head.probabilities(acts[-1])[0]  # (K,), or (1,) P(class 1) for one logit
+        predicted = int(head.predictions(acts[-1])[0])
         label = _check_label(label, k, predicted)
-        if k == 1:
-            loss, loss_cache = sigmoid_binary_cross_entropy_forward(acts[-1], np.array([label]))
-            dy = sigmoid_binary_cross_entropy_backward(1.0, loss_cache)
-        else:
-            loss, loss_cache = softmax_cross_entropy_forward(acts[-1], np.array([label]))
-            dy = softmax_cross_entropy_backward(1.0, loss_cache)  # (1, K)
+        loss, loss_cache = head.loss_forward(acts[-1], np.array([label]))
+        dy = head.loss_backward(loss_cache)  # (1, K)
 
         records = [None] * len(model.layers)
         for i in reversed(range(len(model.layers))):
@@ -173,12 +154,5 @@ def trace(model, x: np.ndarray, label: int | None = None) -> Trace:
                 dy=dy, dx=dx, grads={n: p.grad.copy() for n, p in layer.params.items()},
             )
             dy = dx
-    finally:
-        for p, g in zip(model.parameters(), saved_grads):
-            p.grad[...] = g
-        for layer, cache, mode in zip(model.layers, saved_caches, modes[1]):
-            layer._cache = cache
-            layer.training = mode
-        model.training = modes[0]
     return Trace(x=x, layers=tuple(records), logits=logits.copy(), probs=probs,
                  predicted=predicted, label=label, loss=float(loss))

@@ -109,6 +109,16 @@ class Layer:
         whose input nobody trains). Layers that can skip the dx work override this."""
         self.backward(dy)
 
+    @property
+    def last_cache(self):
+        """What the last ``forward`` kept for ``backward`` (None before any forward), read-only:
+        the tracer records it; :meth:`juanji.nn.Sequential.kept_state` puts it back."""
+        return self._cache
+
+    def restore_cache(self, cache) -> None:
+        """Put back a cache read from :attr:`last_cache` (after a pass that was only looking)."""
+        self._cache = cache
+
     def _need_cache(self):
         if self._cache is None:
             raise RuntimeError(f"{type(self).__name__}.backward called before forward")

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from juanji.functional.activations import sigmoid_forward
-from juanji.functional.losses import softmax
+import contextlib
+
+from . import head
 
 from juanji.validation import check_int
 
@@ -128,24 +129,53 @@ class Sequential:
             raise ValueError(
                 f"predict needs a flat (K,) output, this model gives {self.output_shape}"
             )
-        was_training = self.training
-        self.eval()
-        try:
-            outs = []
+        outs = []
+        with self.kept_state(grads=False, caches=False):
             for start in range(0, len(x), batch_size):
-                logits = self.forward(x[start:start + batch_size])  # (B, K)
-                if logits.shape[1] == 1:
-                    outs.append(sigmoid_forward(logits)[0])
-                else:
-                    outs.append(softmax(logits))
-        finally:
-            if was_training:
-                self.train()
+                logits = self.forward(x[start:start + batch_size])  # (B, K) or (B, 1)
+                outs.append(head.probabilities(logits))
         if not outs:
             return np.zeros((0, self.output_shape[0]), dtype=self.dtype)
         return np.concatenate(outs, axis=0)  # (N, K)
 
+    # --- the head ----------------------------------------------------------------------------
+    @property
+    def num_classes(self) -> int:
+        """K, the classes this model tells apart: its output width, or 2 for one (sigmoid) logit
+        (:mod:`juanji.nn.head`)."""
+        return head.num_classes(self.output_shape[0])
+
     # --- modes -------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def kept_state(self, *, mode: str = "eval", grads: bool = True, caches: bool = True):
+        """Run the body in ``mode`` ("eval" or "train"), then put back what it changed: the
+        train/eval mode of the model and of every layer, every ``Parameter.grad`` (when
+        ``grads``) and every layer's cache (when ``caches``).
+
+        For passes that only look (evaluation, prediction, tracing, saliency)::
+
+            with model.kept_state():
+                logits = model.forward(x)
+        """
+        if mode not in ("eval", "train"):
+            raise ValueError(f"`mode` must be 'eval' or 'train', got {mode!r}")
+        modes = (self.training, [layer.training for layer in self.layers])
+        saved_grads = [p.grad.copy() for p in self.parameters()] if grads else None
+        saved_caches = [layer.last_cache for layer in self.layers] if caches else None
+        self.eval() if mode == "eval" else self.train()
+        try:
+            yield self
+        finally:
+            if saved_grads is not None:
+                for p, g in zip(self.parameters(), saved_grads):
+                    p.grad[...] = g
+            if saved_caches is not None:
+                for layer, cache in zip(self.layers, saved_caches):
+                    layer.restore_cache(cache)
+            for layer, was in zip(self.layers, modes[1]):
+                layer.training = was
+            self.training = modes[0]
+
     def train(self) -> "Sequential":
         self.training = True
         for layer in self.layers:
