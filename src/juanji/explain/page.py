@@ -63,16 +63,15 @@ def _layer_info(lt) -> dict:
     info = {"index": lt.index, "kind": lt.kind, "in_shape": list(lt.x.shape[1:]),
             "out_shape": list(lt.y.shape[1:]), "params": {n: _array(p) for n, p in
                                                           lt.params.items()}}
+    window = layer.window()  # kernel, stride, dilation, padding resolved for this input
+    if window is not None:
+        info.update(window.to_dict())
     if lt.kind == "Conv2D":
-        cache = lt.cache
-        info.update(kernel=list(layer.kernel_size), stride=list(cache.stride),
-                    dilation=list(cache.dilation), padding=[list(p) for p in cache.padding],
-                    groups=cache.groups, use_bias=layer.use_bias)
+        info.update(groups=layer.groups, use_bias=layer.use_bias)
     elif lt.kind in ("MaxPool2D", "AvgPool2D"):
-        geo = lt.cache.geometry
-        info.update(kernel=list(geo.kernel), stride=list(geo.stride), dilation=[1, 1],
-                    padding=[list(p) for p in geo.real_padding], ceil_mode=layer.ceil_mode)
+        info.update(ceil_mode=layer.ceil_mode)
         if lt.kind == "AvgPool2D":
+            geo = lt.cache.geometry
             ho, wo = geo.out_shape[1:3]
             divisor = np.broadcast_to(lt.cache.divisor, (ho, wo, 1))[:, :, 0]  # (Ho, Wo)
             info.update(count_include_pad=layer.count_include_pad, divisor=_array(divisor))

@@ -14,6 +14,8 @@ Life cycle::
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from .parameter import Parameter
@@ -41,6 +43,29 @@ def image_shape(input_shape: tuple, layer: str) -> tuple[int, int, int]:
     if len(input_shape) != 3:
         raise ValueError(f"{layer} expects an image input shape (H, W, C), got {input_shape}")
     return input_shape
+
+
+@dataclass(frozen=True)
+class Window:
+    """Where a windowed layer's (conv, pool) output pixel looks in its input, per axis (h, w).
+
+    ``padding`` is resolved for the layer's built input shape: ``((top, bottom), (left, right))``.
+    ``span`` is the dilated kernel's extent ``d*(k - 1) + 1``: the input pixels one window covers.
+    """
+
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    dilation: tuple[int, int]
+    padding: tuple[tuple[int, int], tuple[int, int]]
+
+    @property
+    def span(self) -> tuple[int, int]:
+        return tuple(d * (k - 1) + 1 for k, d in zip(self.kernel, self.dilation))
+
+    def to_dict(self) -> dict:
+        """JSON-able: ``{"kernel": [kh, kw], "stride": ..., "dilation": ..., "padding": ...}``."""
+        return {"kernel": list(self.kernel), "stride": list(self.stride),
+                "dilation": list(self.dilation), "padding": [list(p) for p in self.padding]}
 
 
 class Layer:
@@ -87,6 +112,23 @@ class Layer:
 
     def parameters(self) -> list[Parameter]:
         return list(self.params.values())
+
+    def window(self) -> Window | None:
+        """The window one output pixel reads (conv and pooling layers override this); None for
+        a layer whose output pixel reads only the input pixel at its own place (activations,
+        BatchNorm, Dropout) or that has no pixels (Dense, Flatten)."""
+        if self.in_shape is None:
+            raise RuntimeError(f"{type(self).__name__}.window() needs a built layer")
+        if len(self.in_shape) == 3 and len(self.out_shape) == 3 \
+                and self.out_shape[:2] != self.in_shape[:2]:
+            raise TypeError(f"{type(self).__name__} changes the image size but does not say "
+                            f"through which window; override Layer.window")
+        return None
+
+    def inputs_per_output(self) -> int | None:
+        """How many input numbers one output number is computed from (its fan-in): conv
+        ``kh*kw*C_in/groups``, dense ``D_in``; None for layers without weights."""
+        return None
 
     # --- modes -------------------------------------------------------------------------------
     def train(self) -> "Layer":

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from juanji.validation import check_padding_arg, pair, resolve_padding
 from juanji.functional.conv import conv2d_backward, conv2d_forward
 from juanji.functional.linear import linear_backward, linear_forward
 from juanji.functional.shape import flatten_backward, flatten_forward
 from juanji.functional.sizes import output_size
 
-from juanji.validation import check_bool, check_int
+from juanji.validation import check_bool, check_int, check_padding_arg, pair, resolve_padding
 
-from .base import Layer, image_shape, register
+from .base import Layer, Window, image_shape, register
 from .init import check_init, initialise
 from .parameter import Parameter
 
@@ -53,6 +52,19 @@ class Conv2D(Layer):
             )
         self.use_bias = check_bool(use_bias, "use_bias")
         self.init = check_init(init)
+
+    def window(self) -> Window:
+        """Kernel, stride, dilation and the padding resolved for the built input shape."""
+        if self.in_shape is None:
+            raise RuntimeError("Conv2D.window() needs a built layer")
+        pad = resolve_padding(self.padding, self.in_shape[:2], self.kernel_size, self.stride,
+                              self.dilation)
+        return Window(self.kernel_size, self.stride, self.dilation, pad)
+
+    def inputs_per_output(self) -> int:
+        """``kh * kw * C_in / groups``: the numbers one output is a weighted sum of."""
+        kh, kw = self.kernel_size
+        return kh * kw * self.in_shape[2] // self.groups
 
     def output_shape(self, input_shape):
         h, w, c = image_shape(input_shape, "Conv2D")
@@ -125,6 +137,10 @@ class Dense(Layer):
         self.units = check_int(units, "units")
         self.use_bias = check_bool(use_bias, "use_bias")
         self.init = check_init(init)
+
+    def inputs_per_output(self) -> int:
+        """``D_in``: every output reads every input."""
+        return int(self.in_shape[0])
 
     def output_shape(self, input_shape):
         if len(input_shape) != 1:

@@ -18,7 +18,7 @@ from juanji.functional.sizes import output_size
 
 from juanji.validation import check_bool
 
-from .base import Layer, image_shape, register
+from .base import Layer, Window, image_shape, register
 
 
 class _Pool2D(Layer):
@@ -48,6 +48,15 @@ class _Pool2D(Layer):
         wo = output_size(w, self.kernel_size[1], stride=self.stride[1], padding=pad_w,
                          ceil_mode=self.ceil_mode)
         return (ho, wo, c)
+
+    def window(self) -> Window:
+        """Kernel, stride (dilation 1) and the padding resolved for the built input shape (the
+        extra cells ``ceil_mode`` may hang over the edge are not padding)."""
+        if self.in_shape is None:
+            raise RuntimeError(f"{type(self).__name__}.window() needs a built layer")
+        pad = resolve_padding(self.padding, self.in_shape[:2], self.kernel_size, self.stride,
+                              (1, 1))
+        return Window(self.kernel_size, self.stride, (1, 1), pad)
 
     def hyperparameters(self):
         return {"kernel_size": self.kernel_size, "stride": self.stride, "padding": self.padding,

@@ -24,8 +24,6 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from .layers import Conv2D, Dense
-from .pooling import _Pool2D
 from .sequential import Sequential
 
 
@@ -97,16 +95,14 @@ class Summary:
 
 
 def _window(layer) -> tuple[tuple[int, int], tuple[int, int]] | None:
-    """(k_eff_h, k_eff_w), (s_h, s_w) of a windowed layer, or None for a shape-preserving one."""
-    if isinstance(layer, Conv2D):
-        span = tuple(d * (k - 1) + 1 for k, d in zip(layer.kernel_size, layer.dilation))
-        return span, layer.stride
-    elif isinstance(layer, _Pool2D):
-        return layer.kernel_size, layer.stride
-    elif layer.out_shape[:2] == layer.in_shape[:2]:
-        return None  # elementwise, BatchNorm, Dropout: each output sees one input pixel
-    else:
-        raise TypeError(f"summary does not know the receptive field of {type(layer).__name__}")
+    """(k_eff_h, k_eff_w), (s_h, s_w) of a windowed layer, or None for a shape-preserving one
+    (each layer says which window it reads: `juanji.nn.base.Layer.window`)."""
+    try:
+        window = layer.window()
+    except TypeError as e:
+        raise TypeError(f"summary does not know the receptive field of "
+                        f"{type(layer).__name__}: {e}") from None
+    return None if window is None else (window.span, window.stride)
 
 
 def summary(model: Sequential, cliff_factor: float = 10.0) -> Summary:
@@ -130,13 +126,11 @@ def summary(model: Sequential, cliff_factor: float = 10.0) -> Summary:
     for i, layer in enumerate(model.layers):
         in_size = int(np.prod(layer.in_shape))
         size = int(np.prod(layer.out_shape))
-        dense_eq = inputs = None
-        if isinstance(layer, Conv2D):
-            dense_eq = in_size * size + size
-            kh, kw = layer.kernel_size
-            inputs = kh * kw * layer.in_shape[2] // layer.groups
-        elif isinstance(layer, Dense):
-            inputs = in_size
+        inputs = layer.inputs_per_output()
+        # A layer with weights and a window shares them across the image: what would a dense
+        # layer between the same sizes cost?
+        windowed = len(layer.in_shape) == 3 and _window(layer) is not None
+        dense_eq = in_size * size + size if inputs is not None and windowed else None
         if rf is not None and len(layer.out_shape) == 3:
             window = _window(layer)
             if window is not None:
