@@ -258,3 +258,16 @@ def test_save_argument_checks(tmp_path):
 def test_written_file_is_a_valid_zip(saved):
     with zipfile.ZipFile(saved[0]) as z:
         assert z.testzip() is None
+
+
+def test_the_data_set_is_a_checkpoint_field_with_a_fallback_for_old_files(tmp_path):
+    from juanji.models import build_model
+    model = build_model("digits", (8, 8, 1), 10)
+    save_checkpoint(tmp_path / "new.npz", model, dataset="mnist",
+                    extra={"options": {"dataset": "digits"}})
+    assert load_checkpoint(tmp_path / "new.npz").dataset == "mnist"  # the field wins
+    # Written before the field existed: the `juanji train` option is what it was trained on.
+    save_checkpoint(tmp_path / "old.npz", model, extra={"options": {"dataset": "fashion-mnist"}})
+    assert load_checkpoint(tmp_path / "old.npz").dataset == "fashion-mnist"
+    save_checkpoint(tmp_path / "none.npz", model)
+    assert load_checkpoint(tmp_path / "none.npz").dataset is None

@@ -67,6 +67,9 @@ class Checkpoint:
         metrics: the metrics history as stored (JSON), or None.
         extra: any extra JSON-able dict given at save time.
         path: where it was read from.
+        dataset: the data set the model was trained on (a `juanji.data.DATASETS` key or
+            ``"folder:DIR"``), or None when unknown. Checkpoints written before this field
+            existed give the ``juanji train`` option stored in ``extra["options"]["dataset"]``.
     """
 
     model: object
@@ -82,6 +85,7 @@ class Checkpoint:
     metrics: object = None
     extra: dict = field(default_factory=dict)
     path: Path | None = None
+    dataset: str | None = None
 
     def rng(self) -> np.random.Generator | None:
         """A Generator continuing exactly where the saved one stopped (None if none was saved)."""
@@ -185,7 +189,8 @@ def _input_shape(model) -> list:
 # --- save ---------------------------------------------------------------------------------------
 
 def save_checkpoint(path, model, *, optimizer=None, scheduler=None, normalizer=None, epoch=0,
-                    rng_state=None, metrics=None, class_names=None, extra=None) -> Path:
+                    rng_state=None, metrics=None, class_names=None, extra=None,
+                    dataset=None) -> Path:
     """Write ``model`` (+ training state) to one ``.npz`` file at ``path``, atomically.
 
     Args:
@@ -198,6 +203,8 @@ def save_checkpoint(path, model, *, optimizer=None, scheduler=None, normalizer=N
         rng_state: optional ``numpy.random.Generator`` (its state is stored) or a state dict.
         metrics: optional history (an object with ``to_dict()``, or JSON-able data).
         class_names: optional list of class names, shown by ``juanji predict``.
+        dataset: optional name of the data set the model is trained on (``"mnist"``,
+            ``"folder:DIR"``): what ``juanji evaluate`` and the explainers load by default.
         extra: optional JSON-able dict (e.g. the command-line arguments).
 
     Returns:
@@ -229,6 +236,7 @@ def save_checkpoint(path, model, *, optimizer=None, scheduler=None, normalizer=N
         "model_rng": _to_json(model.rng_state()) if hasattr(model, "rng_state") else {},
         "metrics": _metrics_json(metrics),
         "extra": _to_json(extra or {}),
+        "dataset": None if dataset is None else str(dataset),
     }
     if optimizer is not None:
         optim_arrays: dict[str, np.ndarray] = {}
@@ -354,6 +362,7 @@ _META_TYPES = {
     "input_shape": ("a list of ints >= 1",
                     lambda v: isinstance(v, list) and v and all(_is_count(d, 1) for d in v)),
     "architecture": ("a JSON object", lambda v: isinstance(v, dict)),
+    "dataset": ("null or a string", lambda v: v is None or isinstance(v, str)),
     "class_names": ("a list of strings",
                     lambda v: v is None or isinstance(v, list) and all(isinstance(c, str)
                                                                        for c in v)),
@@ -464,7 +473,18 @@ def load_checkpoint(path, *, model=None) -> Checkpoint:
         metrics=meta.get("metrics"),
         extra=meta.get("extra") or {},
         path=path,
+        dataset=_dataset_of(meta),
     )
+
+
+def _dataset_of(meta: dict) -> str | None:
+    """The checkpoint's data set: its own field, else (older checkpoints) the ``juanji train``
+    option kept in ``extra["options"]``."""
+    if meta.get("dataset") is not None:
+        return meta["dataset"]
+    options = (meta.get("extra") or {}).get("options")
+    name = options.get("dataset") if isinstance(options, dict) else None
+    return name if isinstance(name, str) else None
 
 
 def _describe(config) -> str:

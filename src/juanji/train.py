@@ -223,7 +223,8 @@ def fit(model, train: Dataset, *, val: Dataset | None = None, epochs: int, batch
         optimizer, scheduler=None, seed: int, normalizer: Normalizer, checkpoint_dir=None,
         early_stopping_patience: int | None = None, clip_norm: float | None = None,
         progress: bool = True, start_epoch: int = 0, history: History | None = None,
-        checkpoint_extra: dict | None = None, augment=None, monitor: str = "loss") -> History:
+        checkpoint_extra: dict | None = None, augment=None, monitor: str = "loss",
+        dataset_name: str | None = None) -> History:
     """Train ``model`` on ``train`` for epochs ``start_epoch + 1 .. epochs``.
 
     Args:
@@ -243,6 +244,8 @@ def fit(model, train: Dataset, *, val: Dataset | None = None, epochs: int, batch
         progress: print a progress bar (on a terminal) and one line per epoch to stderr.
         start_epoch, history: where a resumed run continues (see :func:`restore_training_state`).
         checkpoint_extra: JSON-able dict stored in every checkpoint (e.g. command-line arguments).
+        dataset_name: the data set's name stored in every checkpoint (``Checkpoint.dataset``),
+            e.g. ``"mnist"`` or ``"folder:DIR"``.
         augment: None, or ``augment(x_uint8, rng)`` for the training batches (e.g.
             `juanji.data.Augment`), seeded by ``(seed, epoch)`` so resuming stays exact.
         monitor: ``"loss"`` (default) or ``"accuracy"``: what "best" and early stopping watch, on
@@ -292,7 +295,8 @@ def fit(model, train: Dataset, *, val: Dataset | None = None, epochs: int, batch
     def save(name: str, epoch: int) -> None:
         save_checkpoint(checkpoint_dir / name, model, optimizer=optimizer, scheduler=scheduler,
                         normalizer=normalizer, epoch=epoch, metrics=history,
-                        class_names=train.class_names, extra=checkpoint_extra)
+                        class_names=train.class_names, extra=checkpoint_extra,
+                        dataset=dataset_name)
 
     for epoch in range(start_epoch, epochs):
         if history.stopped_early:  # a resumed run that had already stopped stays stopped

@@ -48,7 +48,7 @@ def cmd_evaluate(args) -> int:
 
     ck = load_checkpoint_arg(args.checkpoint)
     run = {**TRAIN_DEFAULTS, **(ck.extra.get("options") or {})}
-    dataset = args.dataset or (ck.extra.get("options") or {}).get("dataset")
+    dataset = args.dataset or ck.dataset
     if dataset is None:
         raise UsageError(f"{str(args.checkpoint)!r} does not say which data set it was trained "
                          f"on; give --dataset")

@@ -361,7 +361,7 @@ def cmd_network(args) -> int:
 
 
 def _dataset_name(args, ck) -> str:
-    name = args.dataset or (ck.extra.get("options") or {}).get("dataset")
+    name = args.dataset or ck.dataset
     if name is None:
         raise UsageError(f"{str(args.checkpoint)!r} does not say which data set it was trained "
                          f"on; give --dataset (or --image)")

@@ -229,6 +229,7 @@ def cmd_train(args) -> int:
                   early_stopping_patience=o["patience"], clip_norm=o["clip_norm"],
                   progress=show, start_epoch=start_epoch, history=history,
                   checkpoint_extra={"options": o, "argv": sys.argv[1:]}, augment=augment,
+                  dataset_name=o["dataset"],
                   monitor=o["monitor"])
 
     best = load_checkpoint(out / BEST)  # the test score of the best epoch, not the last

@@ -171,7 +171,10 @@ def _load_inputs(ck, images, *, data_dir, num_examples, invert):
     from juanji.data import load_dataset
     from juanji.data.registry import DATASETS
 
-    dataset = (ck.extra.get("options") or {}).get("dataset", "digits")
+    dataset = ck.dataset
+    if dataset is None:
+        raise ValueError("the checkpoint does not say which data set it was trained on; give "
+                         "`images`")
     if dataset not in DATASETS:
         raise ValueError(f"the checkpoint was trained on {dataset!r}, which juanji cannot load; "
                          f"give `images`")
