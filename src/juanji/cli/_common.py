@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from ..data import DATASETS
+from ..data.registry import FOLDER_PREFIX, folder_root
 from ..models import MODELS
 from ..validation import check_int
 
@@ -79,12 +80,13 @@ def input_shape(text: str) -> tuple[int, int, int]:
 
 def dataset_name(text: str) -> str:
     """A name in DATASETS, or ``folder:DIR`` (an existing directory, made absolute)."""
-    if text.startswith("folder:"):
-        root = Path(text[len("folder:"):]).expanduser()
-        if not text[len("folder:"):] or not root.is_dir():
+    folder = folder_root(text)
+    if folder is not None:
+        root = Path(folder).expanduser()
+        if not folder or not root.is_dir():
             raise argparse.ArgumentTypeError(f"folder:DIR needs an existing directory, got "
                                              f"{text!r}")
-        return f"folder:{root.resolve()}"
+        return f"{FOLDER_PREFIX}{root.resolve()}"
     if text not in DATASETS:
         raise argparse.ArgumentTypeError(f"invalid choice: {text!r} (choose from "
                                          f"{', '.join(sorted(DATASETS))} or folder:DIR)")
@@ -113,7 +115,7 @@ def console(stderr: bool = False):
 def check_data_dir(dataset: str, data_dir) -> None:
     if data_dir is None:
         return
-    if dataset.startswith("folder:"):
+    if folder_root(dataset) is not None:
         raise UsageError("--data-dir is not used with folder:DIR, which names the images itself")
     if DATASETS[dataset].embedded:
         raise UsageError(f"--data-dir is not used by {dataset!r}, which is embedded in juanji")

@@ -49,24 +49,7 @@ def add_parser(sub, common) -> None:
 
 def locate(name: str, data_dir=None) -> str | None:
     """Where the files of ``name`` were found (``"embedded"`` for digits), or None."""
-    from ..data.cifar import find_cifar_files
-    from ..data.h5 import find_course_files
-    from ..data.mnist import find_idx_files
-
-    info = DATASETS[name]
-    if info.embedded:
-        return "embedded"
-    try:
-        if name in ("mnist", "fashion-mnist"):
-            return str(next(iter(find_idx_files(name, data_dir).values())).parent)
-        elif name in ("cifar10", "cifar100"):
-            return str(find_cifar_files(name, data_dir)[1])
-        elif name in ("signs", "happy"):
-            return str(find_course_files(name, data_dir)["train"].parent)
-        else:
-            raise ValueError(f"no locator for data set {name!r}")
-    except FileNotFoundError:
-        return None
+    return DATASETS[name].where(data_dir)
 
 
 def rows(data_dir=None) -> list[dict]:
@@ -90,14 +73,10 @@ def _how_to_get(row: dict) -> str:
         return "embedded"
     if row["downloadable"]:
         return f"download {row['download_bytes'] / 2**20:.1f} MiB"
-    if row["name"] in ("signs", "happy"):
-        return "course files"
-    return "by hand"
+    return DATASETS[row["name"]].how_to_get
 
 
 def cmd_list(args) -> int:
-
-
     if args.data_dir is not None and not args.data_dir.is_dir():
         raise UsageError(f"--data-dir {str(args.data_dir)!r} is not a directory")
     table_rows = rows(args.data_dir)
@@ -123,8 +102,6 @@ def cmd_list(args) -> int:
 
 
 def cmd_download(args) -> int:
-
-
     if args.data_dir is not None and args.data_dir.exists() and not args.data_dir.is_dir():
         raise UsageError(f"--data-dir {str(args.data_dir)!r} is not a directory")
     folder = dl.download(args.name, args.data_dir, progress=not args.no_progress)

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from ..data import DATASETS
+from ..data.registry import folder_root, recipe_of
 from ..models import MODELS
 from ..optim import OPTIMIZERS
 from ..train import MONITORS
@@ -24,19 +25,6 @@ TRAIN_DEFAULTS = {
     "optimizer": "adam", "seed": 0, "val_fraction": 0.1, "schedule": "cosine", "limit": None,
     "patience": None, "clip_norm": None, "augment": False, "image_size": None, "grey": False,
     "monitor": "loss",
-}
-# Per-data-set defaults that replace TRAIN_DEFAULTS where the user gave nothing.
-DATASET_RECIPES = {
-    "signs": {"model": "signs"}, "happy": {"model": "signs"}, "folder": {"model": "signs"},
-    # The recipe measured in BENCHMARKS.md (lenet5 >= 90% test, as its PyTorch twin). Over 12
-    # epochs the val loss turns up after epoch ~7 while the val accuracy still climbs, so "best"
-    # follows the accuracy.
-    "fashion-mnist": {"model": "lenet5", "epochs": 12, "batch_size": 64, "lr": 2e-3,
-                      "monitor": "accuracy"},
-    "mnist": {"model": "lenet5", "epochs": 12, "batch_size": 64, "lr": 2e-3,
-              "monitor": "accuracy"},
-    "cifar10": {"model": "tinyvgg", "augment": True},
-    "cifar100": {"model": "tinyvgg", "augment": True},
 }
 # Options that define a run: on --resume they come from the checkpoint (and may only repeat it).
 RUN_OPTIONS = tuple(TRAIN_DEFAULTS)
@@ -134,22 +122,23 @@ def _run_options(args) -> dict:
 
 
 def _defaults(dataset: str) -> dict:
-    """TRAIN_DEFAULTS with the data set's recipe (model, augmentation) on top."""
-    key = "folder" if dataset.startswith("folder:") else dataset
-    return {**TRAIN_DEFAULTS, **DATASET_RECIPES.get(key, {})}
+    """TRAIN_DEFAULTS with the data set's recipe (model, augmentation) on top: the recipe is
+    declared with the data set (`juanji.data.registry`)."""
+    return {**TRAIN_DEFAULTS, **recipe_of(dataset)}
 
 
 def _run_name(dataset: str, model: str) -> str:
     """``runs/<this>``: ``cifar10-tinyvgg``, or ``folder-<DIR's name>-signs`` for a folder."""
-    if dataset.startswith("folder:"):
-        dataset = "folder-" + Path(dataset[len("folder:"):]).name
+    root = folder_root(dataset)
+    if root is not None:
+        dataset = "folder-" + Path(root).name
     return f"{dataset}-{model}"
 
 
 def load_run_data(o: dict, data_dir):
     """(train, test) of the run's data set, with the folder options where they apply."""
     from ..data import load_dataset
-    if o["dataset"].startswith("folder:"):
+    if folder_root(o["dataset"]) is not None:
         return load_dataset(o["dataset"], image_size=o["image_size"], grey=bool(o["grey"]),
                             seed=o["seed"])
     if o["image_size"] is not None or o["grey"]:

@@ -101,10 +101,6 @@ class Augment:
         return f"Augment(crop_padding={self.crop_padding}, flip={self.flip})"
 
 
-# Data sets whose images change meaning when mirrored (a mirrored 2 is not a 2).
-NO_FLIP = ("digits", "mnist")
-
-
 def recipe_augment(dataset: str, input_shape) -> Augment:
     """The augmentation ``juanji train --augment`` uses: crop padding H/8 (4 for 32x32 CIFAR),
     flips except for digits.
@@ -114,5 +110,8 @@ def recipe_augment(dataset: str, input_shape) -> Augment:
     >>> recipe_augment("mnist", (28, 28, 1))
     Augment(crop_padding=4, flip=False)
     """
+    from juanji.data.registry import DATASETS  # each entry says whether mirroring keeps labels
+
     h = int(input_shape[0])
-    return Augment(crop_padding=max(1, round(h / 8)), flip=dataset not in NO_FLIP)
+    flip = DATASETS[dataset].flip if dataset in DATASETS else True  # an image folder flips
+    return Augment(crop_padding=max(1, round(h / 8)), flip=flip)

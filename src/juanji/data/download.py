@@ -34,56 +34,19 @@ import sys
 import tarfile
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
 
 from juanji._atomic import _fsync_dir, atomic_open
 from juanji.data import cache
+from juanji.data.registry import DATASETS, Remote
 
 MIRROR_ENV = "JUANJI_MIRROR"
 CHUNK = 1 << 16  # bytes per read: small enough for a smooth bar, large enough to be cheap
 
 
-@dataclass(frozen=True)
-class Remote:
-    """One file to fetch: its name on disk, official URL, SHA-256 hex digest and size in bytes."""
-
-    filename: str
-    url: str
-    sha256: str
-    size: int
-
-
-_MNIST = "https://storage.googleapis.com/cvdf-datasets/mnist/"  # the mirror TF/TFDS use
-_FASHION = "https://fashion-mnist.s3.eu-central-1.amazonaws.com/"  # Zalando's bucket, TLS
-_CIFAR = "https://www.cs.toronto.edu/~kriz/"
-
-REMOTES: dict[str, tuple[Remote, ...]] = {
-    "mnist": (
-        Remote("train-images-idx3-ubyte.gz", _MNIST + "train-images-idx3-ubyte.gz",
-               "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609", 9912422),
-        Remote("train-labels-idx1-ubyte.gz", _MNIST + "train-labels-idx1-ubyte.gz",
-               "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c", 28881),
-        Remote("t10k-images-idx3-ubyte.gz", _MNIST + "t10k-images-idx3-ubyte.gz",
-               "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6", 1648877),
-        Remote("t10k-labels-idx1-ubyte.gz", _MNIST + "t10k-labels-idx1-ubyte.gz",
-               "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6", 4542),
-    ),
-    "fashion-mnist": (
-        Remote("train-images-idx3-ubyte.gz", _FASHION + "train-images-idx3-ubyte.gz",
-               "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84", 26421880),
-        Remote("train-labels-idx1-ubyte.gz", _FASHION + "train-labels-idx1-ubyte.gz",
-               "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845", 29515),
-        Remote("t10k-images-idx3-ubyte.gz", _FASHION + "t10k-images-idx3-ubyte.gz",
-               "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073", 4422102),
-        Remote("t10k-labels-idx1-ubyte.gz", _FASHION + "t10k-labels-idx1-ubyte.gz",
-               "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5", 5148),
-    ),
-    "cifar10": (
-        Remote("cifar-10-binary.tar.gz", _CIFAR + "cifar-10-binary.tar.gz",
-               "c4a38c50a1bc5f3a1c5537f2155ab9d68f9f25eb1ed8d9ddda3db29a59bca1dd", 170052171),
-    ),
-}
+# The files of each downloadable data set, declared with the rest of it in the registry.
+REMOTES: dict[str, tuple[Remote, ...]] = {name: info.remotes for name, info in DATASETS.items()
+                                           if info.remotes}
 DOWNLOADABLE = tuple(REMOTES)
 # What the CIFAR-10 archive must contain (all under its folder), unpacked next to it.
 CIFAR10_FOLDER = "cifar-10-batches-bin"
