@@ -28,7 +28,7 @@ import argparse
 import os
 import sys
 
-from . import data, evaluate, explain, summary, train
+from . import check, data, evaluate, explain, summary, train
 from ._common import UsageError
 
 __all__ = ["main", "build_parser"]
@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="show the full traceback when something fails")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    for group in (train, evaluate, summary, explain, data):
+    for group in (train, evaluate, summary, explain, data, check):
         group.add_parser(sub, common)
     return parser
 

@@ -8,10 +8,8 @@ built to expose the classic mistakes and says which one it likely is (:mod:`juan
 from ..reference import conv_single_step, create_mask_from_window, distribute_value, zero_pad
 from .grader import CheckResult, check
 from .layers import conv_backward, conv_forward, pool_backward, pool_forward
+from .report import COURSE_NAMES, Report, check_all
 
-COURSE_NAMES = ("zero_pad", "conv_single_step", "conv_forward", "conv_backward", "pool_forward",
-                "create_mask_from_window", "distribute_value", "pool_backward")
-
-__all__ = ["COURSE_NAMES", "CheckResult", "check", "conv_backward", "conv_forward",
+__all__ = ["COURSE_NAMES", "CheckResult", "Report", "check", "check_all", "conv_backward", "conv_forward",
            "conv_single_step", "create_mask_from_window", "distribute_value", "pool_backward",
            "pool_forward", "zero_pad"]
