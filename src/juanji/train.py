@@ -113,6 +113,14 @@ class EvalResult:
     confusion: np.ndarray
     per_class_accuracy: np.ndarray
 
+    def _repr_html_(self) -> str:
+        """Loss, accuracy and per-class accuracy as an HTML table (Jupyter)."""
+        rows = "".join(f"<tr><td>{k}</td><td>{'-' if math.isnan(a) else f'{a:.2%}'}</td></tr>"
+                       for k, a in enumerate(self.per_class_accuracy))
+        return (f"<table><tr><th>loss</th><td>{self.loss:.4f}</td></tr>"
+                f"<tr><th>accuracy</th><td>{self.accuracy:.2%}</td></tr></table>"
+                f"<table><tr><th>class</th><th>accuracy</th></tr>{rows}</table>")
+
     def to_dict(self) -> dict:
         """JSON-able (NaN per-class accuracies become None)."""
         return {"loss": self.loss, "accuracy": self.accuracy,

@@ -64,6 +64,12 @@ class Summary:
         return {"input_shape": list(self.input_shape), "input_size": self.input_size,
                 "rows": rows, "total_params": self.total_params, "warnings": list(self.warnings)}
 
+    def _repr_html_(self) -> str:
+        """The table in a Jupyter notebook."""
+        from .._html import rich_html
+
+        return rich_html(self.render())
+
     def render(self):
         """A ``rich.table.Table`` of the rows, the total and the warnings (rich is imported here,
         so the core needs only NumPy)."""
