@@ -13,7 +13,9 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from juanji.functional import conv2d_backward, conv2d_forward, conv_banded, linear_forward
+from juanji.functional import (
+    conv2d_backward, conv2d_forward, conv_banded, conv_winograd, linear_forward,
+)
 from juanji.functional.conv import Conv2dCache
 from tests.helpers import (
     assert_close, assert_grad_matches_fd, hwio_to_torch, nhwc_to_torch, torch_to_hwio,
@@ -104,8 +106,9 @@ def torch_run(case: Case, x, w, b, dy):
     return torch_to_nhwc(yt), torch_to_nhwc(xt.grad), torch_to_hwio(wt.grad), db
 
 
-# the GEMM formulations every groups-1 case runs through
-PATHS = ["banded", "tiled", "cut", "im2col"]
+# the GEMM formulations every groups-1 case runs through; "winograd" takes every 3x3, stride-1,
+# undilated groups-1 case (whatever its channels or size) and leaves the rest to the cost model
+PATHS = ["banded", "tiled", "cut", "im2col", "winograd"]
 
 
 def forced_tile(path: str):
@@ -128,15 +131,28 @@ def forced_tile(path: str):
     return tile_width
 
 
+def winograd_applies(case: Case) -> bool:
+    """Whether conv_winograd can run a case (3x3, stride 1, dilation 1, groups 1)."""
+    return (case.kernel == (3, 3) and case.groups == 1
+            and all(v in (1, (1, 1)) for v in (case.stride, case.dilation)))
+
+
+def test_the_winograd_path_is_exercised_by_the_grid():
+    assert sum(winograd_applies(c) for c in CASES.values()) >= 4
+
+
 @contextlib.contextmanager
 def conv_path(path: str):
     """Force one of the conv's GEMM formulations wherever it applies (see forced_tile)."""
-    saved = conv_banded.tile_width
-    conv_banded.tile_width = forced_tile(path)
+    saved = conv_banded.tile_width, conv_winograd.MIN_CHANNELS, conv_winograd.MIN_OUT
+    if path == "winograd":
+        conv_winograd.MIN_CHANNELS = conv_winograd.MIN_OUT = 1
+    else:
+        conv_banded.tile_width = forced_tile(path)
     try:
         yield
     finally:
-        conv_banded.tile_width = saved
+        conv_banded.tile_width, conv_winograd.MIN_CHANNELS, conv_winograd.MIN_OUT = saved
 
 
 @pytest.mark.parametrize("path", PATHS)
@@ -149,7 +165,11 @@ def test_matches_torch(name, bias, dtype, path):
     with conv_path(path):
         _, cache = conv2d_forward(x, w, b, stride=case.stride, padding=case.padding,
                                   dilation=case.dilation, groups=case.groups)
-        assert (cache.band is not None) == (path != "im2col" and case.groups == 1)
+        if path == "winograd":  # every 3x3, stride-1, undilated groups-1 case takes it
+            assert (cache.wino is not None) == winograd_applies(case)
+        else:
+            assert cache.wino is None
+            assert (cache.band is not None) == (path != "im2col" and case.groups == 1)
         if path == "tiled" and case.groups == 1 and case.out_hw[1] > 1:
             assert cache.tile is not None and cache.tile[0] < case.out_hw[1]
         if path == "cut" and case.groups == 1 and case.out_hw[1] >= 3:
@@ -274,7 +294,7 @@ def test_cache_holds_only_what_backward_needs():
     assert isinstance(cache, Conv2dCache)
     assert set(cache.__slots__) == {"cols", "xp", "chunk", "w", "padded_shape", "in_hw",
                                     "padding", "stride", "dilation", "groups", "b_shape",
-                                    "out_shape", "rows", "band", "tile"}
+                                    "out_shape", "rows", "band", "tile", "wino"}
     assert cache.cols.shape == (2 * 5 * 5, 3 * 3 * 3)  # im2col: one window per row
     assert cache.band is None and cache.rows is None and cache.tile is None
     with conv_path("banded"):
@@ -295,6 +315,12 @@ def test_cache_holds_only_what_backward_needs():
     assert cache.band.shape == (3 * 3 * 3 + 1, 1 * 4)  # (kh*T_in*C_in + 1, T*C_out)
     with pytest.raises(AttributeError):
         cache.w = w  # frozen
+    with conv_path("winograd"):
+        _, cache = conv2d_forward(x, w, np.zeros(4), padding=1)
+    # Winograd: 2x2 tiles of 4x4 outputs per image, 36 transformed points each; no columns
+    assert cache.cols is None and cache.band is None and cache.rows is None
+    assert [v.shape for v in cache.wino.v] == [(36, 2 * 2 * 2, 3)]
+    assert cache.wino.u.shape == (36, 3, 4)
 
 
 # ---- refusals: each names the argument, its value and what is allowed ----------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from juanji.functional import conv2d_backward, conv2d_forward, conv_shifted
+from juanji.functional import conv2d_backward, conv2d_forward, conv_shifted, conv_winograd
 from tests.functional.test_conv import BIASES, CASES, assert_like_torch, make, run
 from tests.helpers import assert_close
 
@@ -60,14 +60,21 @@ def _layer(c_in, hw=16, padding=1, stride=1, dtype=np.float32):
     return conv2d_forward(x, w, stride=stride, padding=padding)[1]
 
 
-def test_chosen_for_wide_stride1_layers_only():
+@pytest.fixture
+def no_winograd(monkeypatch):
+    """The choice among the other paths, with Winograd F(4x4, 3x3) (which takes wide 3x3
+    stride-1 layers first, see test_conv_winograd) out of the way."""
+    monkeypatch.setattr(conv_winograd, "MIN_CHANNELS", 10**9)
+
+
+def test_chosen_for_wide_stride1_layers_only(no_winograd):
     assert _layer(16).rows is not None  # 16 channels, 18*18 padded cells per 16*16 outputs
     assert _layer(3).rows is None  # too few channels: im2col
     assert _layer(16, stride=2).rows is None  # stride 2: most grid rows would be wasted
     assert _layer(16, hw=4, padding=0).rows is None  # 4*4 cells for 2*2 outputs: wasteful
 
 
-def test_without_a_blas_gemm_every_conv_takes_im2col(monkeypatch):
+def test_without_a_blas_gemm_every_conv_takes_im2col(no_winograd, monkeypatch):
     monkeypatch.setattr(conv_shifted._blas, "_funcs", {})
     cache = _layer(16)
     assert cache.rows is None and cache.cols is not None

@@ -42,7 +42,7 @@ from juanji.validation import (
     Padding2D, Pair, check_cache, check_dy, check_float_array, check_same_dtype, pair,
     resolve_padding,
 )
-from . import conv_banded, conv_shifted
+from . import conv_banded, conv_shifted, conv_winograd
 from ._parallel import gemm_work, over_batch, sum_over_batch
 from .memory import batch_chunk
 from juanji.validation import check_int
@@ -77,6 +77,7 @@ class Conv2dCache:
                                     # banded (conv_banded); cols then holds its row windows
                                     # (N*Ho*tiles, kh*T_in*C_in); else None
     tile: tuple | None = None  # (T, T_in, step) when banded in tiles, None for one band per row
+    wino: conv_winograd.WinogradCache | None = None  # when the conv ran as Winograd F(4x4, 3x3)
 
 
 def conv2d_forward(x, w, b=None, *, stride=1, padding=0, dilation=1,
@@ -124,6 +125,12 @@ def conv2d_forward(x, w, b=None, *, stride=1, padding=0, dilation=1,
 
     (pt, pb), (pl, pr) = pad
     padded_shape = (n, h + pt + pb, wd + pl + pr, c_in)  # (N, Hp, Wp, C_in)
+    if conv_winograd.usable(x.shape, w.shape, (ho, wo), stride, dilation, groups, x.dtype):
+        y, wino = conv_winograd.forward(x, w, b, pad, (ho, wo))  # (N, Ho, Wo, C_out)
+        return y, Conv2dCache(cols=None, xp=None, chunk=n, w=w, padded_shape=padded_shape,
+                              in_hw=(h, wd), padding=pad, stride=stride, dilation=dilation,
+                              groups=groups, b_shape=None if b is None else b.shape,
+                              out_shape=y.shape, wino=wino)
     if conv_shifted.usable(x.shape, w.shape, padded_shape[1:3], (ho, wo), stride, groups,
                            x.dtype):
         rows = conv_shifted.padded_rows(x, pad, w.shape, dilation)  # (N*Hp*Wp + tail, C_in)
@@ -235,6 +242,9 @@ def conv2d_backward(dy, cache: Conv2dCache, *, need_dx: bool = True):
                                      cache.stride[0], cache.dilation[0], cache.tile)
         return unpad_nhwc(dxp, cache.padding, cache.in_hw), dw, db  # (N, H, W, C_in)
     db = None if cache.b_shape is None else _sum_rows(dy, c_out).reshape(cache.b_shape)
+    if cache.wino is not None:  # Winograd F(4x4, 3x3): the adjoint transforms
+        dx, dw = conv_winograd.backward(dy, cache.wino, need_dx)
+        return dx, dw, db  # dx (N, H, W, C_in) or None
     if cache.rows is not None:  # shifted rows: one GEMM per kernel offset, no columns
         dx, dw = conv_shifted.backward(dy, cache.rows, w, cache.padded_shape, cache.dilation,
                                        need_dx, cache.padding, cache.in_hw)
