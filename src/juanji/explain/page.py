@@ -19,6 +19,7 @@ no network, no build step.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from importlib import resources
@@ -133,18 +134,56 @@ def page_data(model, inputs, names, *, class_names=None, true_labels=None, label
     }
 
 
+def _f64(a) -> str:
+    """base64 of the array's values as little-endian float64, row-major (the page decodes it)."""
+    return base64.b64encode(np.ascontiguousarray(a, dtype="<f8").tobytes()).decode("ascii")
+
+
+def model_data(model, normalizer) -> dict:
+    """The model as the page's port (``page/port.js``) computes it: every layer's kind, its
+    shapes and resolved window, its parameters and buffers in float64, and the normaliser
+    ``(x / 255 - mean) / std`` per channel."""
+    layers = []
+    for layer in model.layers:
+        kind = type(layer).__name__
+        info = {"kind": kind, "in_shape": list(layer.in_shape), "out_shape": list(layer.out_shape)}
+        window = layer.window()
+        if window is not None:
+            info.update(window.to_dict())
+        for attr in ("groups", "ceil_mode", "count_include_pad", "negative_slope", "eps"):
+            if hasattr(layer, attr):
+                info[attr] = getattr(layer, attr)
+        names = {"weight": "w", "bias": "b", "gamma": "w", "beta": "b"}
+        for name, param in layer.params.items():
+            info[names[name]] = _f64(param.data)
+            if names[name] == "w":
+                info["w_shape"] = list(param.data.shape)
+        for name, key in (("running_mean", "mean"), ("running_var", "var")):
+            if name in getattr(layer, "buffers", {}):
+                info[key] = _f64(layer.buffers[name])
+        layers.append(info)
+    return {"input_shape": list(model.input_shape), "layers": layers,
+            "normalizer": {"mean": [float(m) for m in normalizer.mean],
+                           "std": [float(s) for s in normalizer.std]}}
+
+
 def _asset(name: str) -> str:
     return (resources.files(__package__) / "page" / name).read_text(encoding="utf-8")
 
 
-def render_html(data: dict) -> str:
-    """Inline the CSS, the JS and the data into the page template (one pass: inserted text is
-    never searched for markers again)."""
+def _json(data) -> str:
     payload = json.dumps(data, separators=(",", ":"), allow_nan=False)
     # '<' escaped: no class name can close the <script> element the JSON sits in.
-    payload = payload.replace("<", "\\u003c")
-    parts = {"/*__CSS__*/": _asset("page.css"), "/*__JS__*/": _asset("page.js"),
-             "__TITLE__": _escape(data["title"]), "__DATA__": payload}
+    return payload.replace("<", "\\u003c")
+
+
+def render_html(data: dict, model: dict | None = None) -> str:
+    """Inline the CSS, the JS, the data and the model (``model_data``) into the page template
+    (one pass: inserted text is never searched for markers again)."""
+    parts = {"/*__CSS__*/": _asset("page.css"),
+             "/*__JS__*/": _asset("port.js") + "\n" + _asset("page.js"),
+             "__TITLE__": _escape(data["title"]), "__DATA__": _json(data),
+             "__MODEL__": _json(model) if model is not None else "null"}
     html = _asset("page.html")
     for marker in parts:
         if marker not in html:
@@ -222,5 +261,5 @@ def write_page(checkpoint_path, images, out_dir, *, label=None, num_examples=DEF
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     path = out / "index.html"
-    atomic_write_text(path, render_html(data))  # a reader never sees half a page
+    atomic_write_text(path, render_html(data, model_data(ck.model, normalizer)))  # a reader never sees half a page
     return path

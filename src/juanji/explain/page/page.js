@@ -695,5 +695,5 @@
   if (firstConv >= 0) { state.k = firstConv + 1; state.c = 0; }
   render();
   renderPlayground();
-  window.juanji = { outputSize: outputSize, samePadding: samePadding, data: DATA, state: state, render: render };
+  window.juanji = Object.assign(window.juanji || {}, { outputSize: outputSize, samePadding: samePadding, data: DATA, state: state, render: render });
 })();
