@@ -165,9 +165,19 @@ def _loss_forward(logits: np.ndarray, labels: np.ndarray):
 _loss_backward = head.loss_backward  # dlogits for dloss = 1
 
 
-def predict_proba(model, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
-    """Class probabilities ``(N, K)`` with K >= 2 (a single logit p gives ``[1 - p, p]``)."""
-    probs = model.predict(x, batch_size)  # (N, K) or (N, 1)
+def predict_proba(model, x: np.ndarray, batch_size: int = 256, *, comm=None) -> np.ndarray:
+    """Class probabilities ``(N, K)`` with K >= 2 (a single logit p gives ``[1 - p, p]``).
+
+    With ``comm``, each rank predicts its share of the rows and every rank returns all N rows.
+    """
+    if comm is None:
+        probs = model.predict(x, batch_size)  # (N, K) or (N, 1)
+    else:
+        part = comm.shard(len(x))
+        mine = model.predict(x[part], batch_size)  # (n_rank, K) or (n_rank, 1)
+        probs = np.zeros((len(x), int(model.output_shape[0])), mine.dtype)  # (N, K)
+        probs[part] = mine
+        probs = comm.allreduce_sum(probs, "the prediction gather")  # others' rows are zeros
     if head.is_binary(probs.shape[1]):
         return np.concatenate([1 - probs, probs], axis=1)  # (N, 2)
     return probs
@@ -175,10 +185,13 @@ def predict_proba(model, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
 
 # --- evaluation ---------------------------------------------------------------------------------
 
-def evaluate(model, dataset: Dataset, normalizer: Normalizer, batch_size: int = 256) -> EvalResult:
+def evaluate(model, dataset: Dataset, normalizer: Normalizer, batch_size: int = 256, *,
+             comm=None) -> EvalResult:
     """Loss, accuracy and confusion matrix of ``model`` on ``dataset`` in eval mode.
 
-    The model's train/eval mode is restored afterwards.
+    The model's train/eval mode is restored afterwards. With ``comm`` (a
+    `juanji.distributed.Communicator`), each rank runs its share of every batch and the sums are
+    added over ranks: every rank returns the whole data set's result.
 
     >>> from juanji.models import build_model
     >>> ds = Dataset(np.zeros((6, 8, 8, 1), np.uint8), np.arange(6) % 3, ("a", "b", "c"), "toy")
@@ -197,10 +210,19 @@ def evaluate(model, dataset: Dataset, normalizer: Normalizer, batch_size: int = 
     confusion = np.zeros((k, k), dtype=np.int64)
     with model.kept_state(grads=False, caches=False):
         for xb, yb in batches:
+            if comm is not None:
+                part = comm.shard(len(yb))
+                xb, yb = xb[part], yb[part]  # this rank's share of the batch
+                if len(yb) == 0:
+                    continue
             logits = model.forward(xb)  # (B, K)
             loss, _, pred = _loss_forward(logits, yb)
             loss_sum += loss * len(yb)
             confusion += np.bincount(yb * k + pred, minlength=k * k).reshape(k, k)  # (K, K)
+    if comm is not None:
+        sums = comm.allreduce_sum(np.concatenate([[loss_sum], confusion.ravel()]),  # (1 + K*K,)
+                                  "the evaluation allreduce")
+        loss_sum, confusion = float(sums[0]), sums[1:].round().astype(np.int64).reshape(k, k)
     n = len(dataset)
     per_class_n = confusion.sum(axis=1)  # (K,) examples of each true class
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -232,7 +254,8 @@ def fit(model, train: Dataset, *, val: Dataset | None = None, epochs: int, batch
         early_stopping_patience: int | None = None, clip_norm: float | None = None,
         progress: bool = True, start_epoch: int = 0, history: History | None = None,
         checkpoint_extra: dict | None = None, augment=None, monitor: str = "loss",
-        dataset_name: str | None = None) -> History:
+        dataset_name: str | None = None,
+        comm=None) -> History:
     """Train ``model`` on ``train`` for epochs ``start_epoch + 1 .. epochs``.
 
     Args:
@@ -258,6 +281,11 @@ def fit(model, train: Dataset, *, val: Dataset | None = None, epochs: int, batch
             `juanji.data.Augment`), seeded by ``(seed, epoch)`` so resuming stays exact.
         monitor: ``"loss"`` (default) or ``"accuracy"``: what "best" and early stopping watch, on
             the validation data when given, else on the training epoch.
+        comm: None (one process), or a `juanji.distributed.Communicator`: data-parallel
+            training, every rank calling fit with the same arguments. Rank 0's weights, optimiser
+            state and normaliser are broadcast first; each rank runs its share of every global
+            batch (same seeded order as one process), the gradients are summed over ranks, and
+            every rank applies the same update. Only rank 0 writes checkpoints and prints.
 
     Returns:
         the :class:`History` (``history`` extended, when given).
@@ -288,6 +316,10 @@ def fit(model, train: Dataset, *, val: Dataset | None = None, epochs: int, batch
     if len(history.epochs) != start_epoch:
         raise ValueError(f"`history` holds {len(history.epochs)} epochs but `start_epoch` is "
                          f"{start_epoch}; they must agree")
+    if comm is not None:
+        normalizer = comm.broadcast_training_state(model, optimizer, normalizer)
+        if not comm.is_root:  # rank 0 alone writes and prints
+            checkpoint_dir, progress = None, False
     if checkpoint_dir is not None:
         checkpoint_dir = Path(checkpoint_dir)
         checkpoint_dir.mkdir(parents=True, exist_ok=True)
@@ -316,6 +348,20 @@ def fit(model, train: Dataset, *, val: Dataset | None = None, epochs: int, batch
         bar = _progress_bar(len(batches), f"epoch {epoch + 1}/{epochs}", progress)
         loss_sum, correct, seen = 0.0, 0, 0
         for step, (xb, yb) in enumerate(batches):
+            if comm is not None:
+                where = (f"at epoch {epoch + 1}, step {step + 1} of {len(batches)} "
+                         f"(global step {epoch * len(batches) + step + 1})")
+                step_sum, step_correct = _distributed_step(model, xb, yb, comm, params, where, lr,
+                                                           pin_blas)
+                if clip_norm is not None:
+                    clip_grad_norm(params, clip_norm)
+                optimizer.step()
+                loss_sum += step_sum
+                correct += step_correct
+                seen += len(yb)
+                if bar is not None:
+                    bar.update(1)
+                continue
             with pin_blas():  # one BLAS thread for the whole step, not a switch per op
                 logits = model.forward(xb)  # (B, K)
                 loss, cache, pred = _loss_forward(logits, yb)
@@ -350,7 +396,8 @@ def fit(model, train: Dataset, *, val: Dataset | None = None, epochs: int, batch
             bar.close()
         if scheduler is not None:
             scheduler.step()
-        val_result = None if val is None else evaluate(model, val, normalizer, max(batch_size, 256))
+        val_result = None if val is None else evaluate(model, val, normalizer,
+                                                        max(batch_size, 256), comm=comm)
         metrics = EpochMetrics(
             epoch=epoch + 1, train_loss=loss_sum / seen, train_accuracy=correct / seen,
             val_loss=None if val_result is None else val_result.loss,
@@ -363,18 +410,46 @@ def fit(model, train: Dataset, *, val: Dataset | None = None, epochs: int, batch
         if (early_stopping_patience is not None
                 and epoch + 1 - history.best_epoch >= early_stopping_patience):
             history.stopped_early = True
-        if checkpoint_dir is not None:
+        if checkpoint_dir is not None or comm is not None:  # every rank checks: same weights
             bad = _first_non_finite(model, "data")
             if bad is not None:  # never overwrite the last good checkpoint with broken weights
                 raise TrainingDiverged(
                     f"the weights of {bad} became non-finite (NaN or inf) in the last step of "
                     f"epoch {epoch + 1}; the checkpoints of epoch {epoch} are kept; try a "
                     f"smaller learning rate (lr={lr:g})")
+        if checkpoint_dir is not None:
             if improved:
                 save(BEST, epoch + 1)
             save(LAST, epoch + 1)
         _say(_epoch_line(metrics, epochs, seen), progress)
     return history
+
+
+def _distributed_step(model, xb, yb, comm, params, where: str, lr: float, pin_blas):
+    """Forward and backward on this rank's share of the global batch ``(xb, yb)`` of B examples,
+    with the loss gradient scaled by ``1 / B``; then one allreduce sums the gradients (and the
+    loss sum, correct count and non-finite flags) over ranks. Returns the global
+    ``(loss sum, correct)``; raises TrainingDiverged on every rank when any rank saw NaN/inf."""
+    part = comm.shard(len(yb))
+    xs, ys = xb[part], yb[part]  # (b, H, W, C), (b,): this rank's share
+    loss_sum, correct, bad = 0.0, 0, False
+    with pin_blas():
+        if len(ys):
+            logits = model.forward(xs)  # (b, K)
+            loss, cache, pred = _loss_forward(logits, ys)
+            dlogits = _loss_backward(cache) * (len(ys) / len(yb))  # (b, K): d(sum / B)
+            model.backward(dlogits, input_grad=False)
+            loss_sum, correct = loss * len(ys), int((pred == ys).sum())
+            bad = not math.isfinite(loss) or _first_non_finite(model, "grad") is not None
+        else:  # fewer examples than ranks: this rank adds zeros
+            for p in params:
+                p.grad[...] = 0
+        loss_sum, correct, bad_ranks = comm.allreduce_grads(params, loss_sum, correct, bad)
+    if bad_ranks:
+        raise TrainingDiverged(f"the training loss or a gradient became non-finite (NaN or inf) "
+                               f"on {bad_ranks} of {comm.size} ranks {where}; try a smaller "
+                               f"learning rate (lr={lr:g})")
+    return loss_sum, correct
 
 
 def _first_non_finite(model, attr: str) -> str | None:

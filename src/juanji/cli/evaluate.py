@@ -64,7 +64,11 @@ def cmd_evaluate(args) -> int:
         raise ValueError(f"the checkpoint's model has {k} classes but {dataset!r} has "
                          f"{test.num_classes}")
     normalizer = normalizer_of(ck, train, console(stderr=True))
-    result = evaluate(ck.model, test, normalizer, args.batch_size)
+    from ..distributed import world_if_launched
+    comm = world_if_launched()  # under mpiexec, each rank evaluates its share of every batch
+    result = evaluate(ck.model, test, normalizer, args.batch_size, comm=comm)
+    if comm is not None and not comm.is_root:
+        return 0
     if args.json:
         print(json.dumps({"checkpoint": str(args.checkpoint), "dataset": dataset,
                           "num_images": len(test), "class_names": list(test.class_names),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import time
@@ -162,6 +163,7 @@ def cmd_train(args) -> int:
     from ..checkpoint import load_checkpoint
     from ..data import Normalizer
     from ..data.augment import recipe_augment
+    from ..distributed import world_if_launched
     from ..models import build_model
     from ..optim import make_optimizer
     from ..plots import plot_history
@@ -205,21 +207,24 @@ def cmd_train(args) -> int:
         start_epoch, history = restore_training_state(ck, optimizer, scheduler)
 
     augment = recipe_augment(o["dataset"], train.input_shape) if o["augment"] else None
-    show = not args.no_progress
+    comm = world_if_launched()  # under `mpiexec -n P` (P > 1): data-parallel, rank 0 writes
+    show = not args.no_progress and (comm is None or comm.is_root)
     err = console(stderr=True)
     if show:
         what = "resuming after epoch " + str(start_epoch) if start_epoch else "training"
         err.print(f"{what}: model {o['model']} on {o['dataset']} ({len(train)} train, "
                   f"{0 if val is None else len(val)} val, {len(test)} test images) -> {out}",
                   soft_wrap=True)
-    history = fit(model, train, val=val, epochs=o["epochs"], batch_size=o["batch_size"],
-                  optimizer=optimizer, scheduler=scheduler, seed=o["seed"],
-                  normalizer=normalizer, checkpoint_dir=out,
-                  early_stopping_patience=o["patience"], clip_norm=o["clip_norm"],
-                  progress=show, start_epoch=start_epoch, history=history,
-                  checkpoint_extra={"options": o, "argv": sys.argv[1:]}, augment=augment,
-                  dataset_name=o["dataset"],
-                  monitor=o["monitor"])
+    with contextlib.nullcontext() if comm is None else comm.abort_on_error():
+        history = fit(model, train, val=val, epochs=o["epochs"], batch_size=o["batch_size"],
+                      optimizer=optimizer, scheduler=scheduler, seed=o["seed"],
+                      normalizer=normalizer, checkpoint_dir=out,
+                      early_stopping_patience=o["patience"], clip_norm=o["clip_norm"],
+                      progress=show, start_epoch=start_epoch, history=history,
+                      checkpoint_extra={"options": o, "argv": sys.argv[1:]}, augment=augment,
+                      dataset_name=o["dataset"], monitor=o["monitor"], comm=comm)
+    if comm is not None and not comm.is_root:
+        return 0  # rank 0 alone tests the best checkpoint and writes metrics.json and the plot
 
     best = load_checkpoint(out / BEST)  # the test score of the best epoch, not the last
     result = evaluate(best.model, test, normalizer)

@@ -1,0 +1,138 @@
+"""Data-parallel training over MPI: 2 local ranks (``mpiexec -n 2``) against one process."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+WORKER = Path(__file__).with_name("worker.py")
+# the MPICH wheel's launcher next to this Python first (a system Open MPI would not match mpi4py)
+_NEXT = Path(sys.executable).with_name("mpiexec")
+MPIEXEC = str(_NEXT) if _NEXT.exists() else shutil.which("mpiexec")
+
+
+def launch(out, *args, ranks=2, timeout=120, env=None):
+    cmd = [sys.executable, str(WORKER), str(out), *args]
+    if ranks:
+        cmd = [MPIEXEC, "-n", str(ranks), *cmd]
+    t0 = time.monotonic()
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, "JUANJI_NUM_THREADS": "1", **(env or {})})
+    return proc, time.monotonic() - t0
+
+
+def weights(out, rank=0):
+    with np.load(out / f"weights_rank{rank}.npz") as z:
+        return {k: z[k] for k in z.files}
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """One process with batch 32, and 2 ranks with 16 each: 2 epochs of 100 digits (3 batches of
+    32 and an uneven last batch of 4, 2 images per rank), float64, Adam."""
+    one, two = tmp_path_factory.mktemp("one"), tmp_path_factory.mktemp("two")
+    for out, ranks in ((one, 0), (two, 2)):
+        proc, _ = launch(out, ranks=ranks)
+        assert proc.returncode == 0, proc.stderr
+    return one, two
+
+
+def test_two_ranks_reproduce_one_process(runs):
+    one, two = runs
+    a, b = weights(one), weights(two)
+    rel = max(np.abs(a[k] - b[k]).max() / np.abs(a[k]).max() for k in a)
+    assert rel < 1e-10
+    ref = json.loads((one / "eval_rank0.json").read_text())
+    assert ref["accuracy"] > 0.2  # it learnt something (chance is 0.1)
+
+
+def test_ranks_hold_bitwise_identical_weights(runs):
+    _, two = runs
+    w0, w1 = weights(two, 0), weights(two, 1)
+    assert sorted(w0) == sorted(w1)
+    for k in w0:
+        assert np.array_equal(w0[k], w1[k]), k
+
+
+def test_evaluation_is_split_and_gathered(runs):
+    one, two = runs
+    ref = json.loads((one / "eval_rank0.json").read_text())
+    for rank in (0, 1):
+        got = json.loads((two / f"eval_rank{rank}.json").read_text())
+        assert got["confusion"] == ref["confusion"]
+        assert sum(map(sum, got["confusion"])) == 359  # the whole digits test split
+        assert abs(got["loss"] - ref["loss"]) <= 1e-10 * abs(ref["loss"])
+
+
+def test_only_rank_zero_writes(runs):
+    _, two = runs
+    assert sorted(p.name for p in (two / "ckpt0").iterdir()) == ["best.npz", "last.npz"]
+    assert not (two / "ckpt1").exists()
+
+
+def test_stopped_group_resumes_exactly(runs, tmp_path):
+    _, two = runs
+    proc, _ = launch(tmp_path, "--stop-after", "1")
+    assert proc.returncode == 0, proc.stderr
+    proc, _ = launch(tmp_path, "--resume")
+    assert proc.returncode == 0, proc.stderr
+    full, resumed = weights(two), weights(tmp_path)
+    for k in full:
+        assert np.array_equal(full[k], resumed[k]), k
+    assert np.array_equal(weights(tmp_path, 1)[k], resumed[k])
+
+
+def test_failing_rank_ends_the_group_within_the_timeout(tmp_path):
+    """Rank 1 dies at its 3rd step without telling anyone: rank 0 waits in the gradient allreduce
+    for JUANJI_MPI_TIMEOUT = 3 s, then aborts the group (no hang)."""
+    proc, seconds = launch(tmp_path, "--fail-at-step", "3", env={"JUANJI_MPI_TIMEOUT": "3"},
+                           timeout=60)
+    assert proc.returncode != 0
+    assert "rank 1 fails on purpose" in proc.stderr
+    assert "rank 0/2: the gradient allreduce waited more than 3 s" in proc.stderr
+    assert 3 <= seconds < 15
+
+
+def test_failing_rank_with_abort_on_error_ends_the_group_at_once(tmp_path):
+    proc, seconds = launch(tmp_path, "--fail-at-step", "3", "--abort-on-error",
+                           env={"JUANJI_MPI_TIMEOUT": "60"}, timeout=60)
+    assert proc.returncode != 0
+    assert "rank 1/2: RuntimeError: rank 1 fails on purpose; aborting all ranks" in proc.stderr
+    assert seconds < 10  # far below the 60 s timeout
+
+
+def test_one_process_never_imports_mpi(tmp_path):
+    """Without mpiexec, world_if_launched is None and training never imports mpi4py, so a
+    one-process run is juanji's plain path, bit for bit."""
+    code = ("import sys; from juanji.distributed import world_if_launched; "
+            "import juanji.train; assert world_if_launched() is None; "
+            "assert 'mpi4py' not in sys.modules; print('ok')")
+    env = {k: v for k, v in os.environ.items() if k not in ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE")}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, env=env)
+    assert proc.stdout.strip() == "ok", proc.stderr
+
+
+def test_shard_bounds_cover_the_batch():
+    from juanji.distributed import Communicator
+
+    class FakeComm:
+        def __init__(self, rank, size):
+            self.r, self.s = rank, size
+
+        def Get_rank(self):
+            return self.r
+
+        def Get_size(self):
+            return self.s
+
+    for n in (0, 1, 3, 4, 32, 33):
+        parts = [Communicator(FakeComm(r, 3)).shard(n) for r in range(3)]
+        assert [list(range(n))[p] for p in parts] == [list(a) for a in
+                                                       np.array_split(np.arange(n), 3)]
