@@ -136,3 +136,43 @@ def test_shard_bounds_cover_the_batch():
         parts = [Communicator(FakeComm(r, 3)).shard(n) for r in range(3)]
         assert [list(range(n))[p] for p in parts] == [list(a) for a in
                                                        np.array_split(np.arange(n), 3)]
+
+
+def _self_run(comm, lr=0.003, x_scale=1):
+    """2 epochs of the worker's recipe in this process, over a one-rank communicator or none."""
+    from juanji.data import Dataset, Normalizer, load_dataset
+    from juanji.models import build_model
+    from juanji.optim import make_optimizer
+    from juanji.train import fit
+
+    train, _ = load_dataset("digits")
+    train = train.subset(np.arange(100))
+    norm = Normalizer.fit(train)
+    if x_scale != 1:
+        norm = Normalizer(list(np.asarray(norm.mean)), [s / x_scale for s in norm.std])
+    model = build_model("digits", train.input_shape, train.num_classes, dtype=np.float64)
+    opt = make_optimizer("adam", model.parameters(), lr)
+    fit(model, train, epochs=2, batch_size=32, optimizer=opt, seed=0, normalizer=norm,
+        progress=False, comm=comm)
+    return {k: p.data.copy() for k, p in model.named_parameters()}
+
+
+def test_one_rank_communicator_matches_the_plain_path():
+    from mpi4py import MPI
+
+    from juanji.distributed import Communicator
+
+    plain, one = _self_run(None), _self_run(Communicator(MPI.COMM_SELF))
+    assert max(np.abs(plain[k] - one[k]).max() / np.abs(plain[k]).max() for k in plain) < 1e-12
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the overflowing inputs, on purpose
+def test_divergence_raises_through_the_allreduce():
+    from mpi4py import MPI
+
+    from juanji.distributed import Communicator
+    from juanji.train import TrainingDiverged
+
+    with pytest.raises(TrainingDiverged, match=r"non-finite \(NaN or inf\) on 1 of 1 ranks at "
+                                                r"epoch 1, step 1"):
+        _self_run(Communicator(MPI.COMM_SELF), x_scale=1e308)
