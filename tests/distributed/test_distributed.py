@@ -3,6 +3,7 @@
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -86,6 +87,36 @@ def test_stopped_group_resumes_exactly(runs, tmp_path):
     for k in full:
         assert np.array_equal(full[k], resumed[k]), k
     assert np.array_equal(weights(tmp_path, 1)[k], resumed[k])
+
+
+def test_killed_group_resumes_exactly(tmp_path):
+    """SIGKILL the whole group (mpiexec and both ranks) in its 2nd of 3 epochs, then --resume:
+    the final weights are those of an uninterrupted 3-epoch run, bit for bit."""
+    full = tmp_path / "full"
+    proc, _ = launch(full, "--epochs", "3")
+    assert proc.returncode == 0, proc.stderr
+    cut = tmp_path / "cut"
+    cmd = [MPIEXEC, "-n", "2", sys.executable, str(WORKER), str(cut), "--epochs", "3",
+           "--slow", "0.25"]  # 4 steps of >= 0.25 s: an epoch lasts >= 1 s
+    group = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL,
+                             env={**os.environ, "JUANJI_NUM_THREADS": "1"})
+    try:
+        deadline = time.monotonic() + 60
+        while not (cut / "ckpt0" / "last.npz").exists() and group.poll() is None:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        time.sleep(0.3)  # into epoch 2
+        os.killpg(group.pid, signal.SIGKILL)
+    finally:
+        group.wait(timeout=30)
+    assert group.returncode == -signal.SIGKILL  # killed, not finished
+    assert not (cut / "weights_rank0.npz").exists()
+    proc, _ = launch(cut, "--epochs", "3", "--resume")
+    assert proc.returncode == 0, proc.stderr
+    a, b = weights(full), weights(cut)
+    for k in a:
+        assert np.array_equal(a[k], b[k]), k
 
 
 def test_failing_rank_ends_the_group_within_the_timeout(tmp_path):

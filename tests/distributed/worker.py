@@ -8,6 +8,7 @@ import argparse
 import contextlib
 import json
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,7 @@ p.add_argument("--stop-after", type=int, default=None, help="train only up to th
 p.add_argument("--batch-size", type=int, default=32)
 p.add_argument("--fail-at-step", type=int, default=None, help="rank 1 raises at this step")
 p.add_argument("--resume", action="store_true")
+p.add_argument("--slow", type=float, default=0.0, help="sleep this long per step (kill test)")
 p.add_argument("--abort-on-error", action="store_true", help="as `juanji train` does")
 a = p.parse_args()
 
@@ -52,6 +54,13 @@ if a.fail_at_step is not None and rank == 1:  # rank 1 dies in its forward pass 
             raise RuntimeError("rank 1 fails on purpose")
         return forward(x)
     model.forward = failing_forward
+if a.slow:
+    slow_forward = model.forward
+
+    def sleepy_forward(x):
+        time.sleep(a.slow)
+        return slow_forward(x)
+    model.forward = sleepy_forward
 guard = comm.abort_on_error() if a.abort_on_error and comm else contextlib.nullcontext()
 with guard:
     fit(model, train, epochs=a.stop_after or a.epochs, batch_size=a.batch_size, optimizer=opt,
