@@ -128,3 +128,10 @@ def test_split_bad_fraction(fraction):
 def test_split_with_an_empty_side():
     with pytest.raises(ValueError, match=r"`fraction` \(=0.01\) leaves one side of the split empty"):
         make(10, k=2).split(0.01)
+
+
+def test_an_nchw_array_is_refused_with_the_transpose():
+    x = np.zeros((4, 1, 8, 8), np.uint8)  # (N, C, H, W)
+    with pytest.raises(ValueError, match=r"looks channels-first .*x\.transpose\(0, 2, 3, 1\)"):
+        Dataset(x, np.zeros(4, np.int64), ("a",), "toy")
+    assert Dataset(x.transpose(0, 2, 3, 1), np.zeros(4, np.int64), ("a",), "toy").input_shape == (8, 8, 1)

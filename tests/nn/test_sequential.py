@@ -287,3 +287,13 @@ def test_from_config_refuses_an_architecture_larger_than_allowed_before_building
                                          r"2, Dense, on input \(800\d+,\)\), more than the 119 "
                                          r"allowed"):
         Sequential.from_config(config, max_values=n)
+
+
+def test_an_nchw_batch_gets_the_transpose_to_use():
+    from juanji.models import build_model
+    model = build_model("digits", (8, 8, 1), 10)
+    x = np.zeros((5, 1, 8, 8), np.float32)  # (N, C, H, W)
+    for call in (model.forward, model.predict):
+        with pytest.raises(ValueError, match=r"channels-first .*x\.transpose\(0, 2, 3, 1\)"):
+            call(x)
+    assert model.forward(x.transpose(0, 2, 3, 1)).shape == (5, 10)

@@ -41,6 +41,11 @@ class Dataset:
                 "`x` must be a uint8 numpy.ndarray of shape (N, H, W, C), got "
                 f"{_describe(x)}"
             )
+        if x.shape[1] in (1, 3) and min(x.shape[2], x.shape[3]) > 4:
+            raise ValueError(
+                f"`x` has shape {x.shape}, which looks channels-first (N, C, H, W) with "
+                f"C={x.shape[1]}; Dataset takes (N, H, W, C): pass x.transpose(0, 2, 3, 1)"
+            )
         if not isinstance(y, np.ndarray) or y.ndim != 1 or y.dtype.kind not in "iu":
             raise TypeError(f"`y` must be a 1-D integer numpy.ndarray (N,), got {_describe(y)}")
         if len(y) != len(x):

@@ -29,6 +29,20 @@ from .parameter import Parameter
 DTYPES = {"float32": np.float32, "float64": np.float64}
 
 
+def nchw_hint(shape: tuple, input_shape: tuple) -> str:
+    """A hint when ``shape`` is the channels-first (N, C, H, W) of an (H, W, C) ``input_shape``.
+
+    >>> nchw_hint((5, 1, 8, 8), (8, 8, 1))
+    '; it looks channels-first (N, C, H, W): juanji takes (N, H, W, C), pass x.transpose(0, 2, 3, 1)'
+    """
+    if len(input_shape) == 3 and len(shape) == 4:
+        h, w, c = input_shape
+        if tuple(shape[1:]) == (c, h, w):
+            return ("; it looks channels-first (N, C, H, W): juanji takes (N, H, W, C), pass "
+                    "x.transpose(0, 2, 3, 1)")
+    return ""
+
+
 class LayerShapeError(ValueError):
     """A layer cannot take the shape the previous layer gives it (names the layer and shape)."""
 
@@ -95,7 +109,7 @@ class Sequential:
         if x.ndim != len(self.input_shape) + 1 or tuple(x.shape[1:]) != self.input_shape:
             raise ValueError(
                 f"`x` must have shape (N, {', '.join(map(str, self.input_shape))}) for this model "
-                f"(input_shape {self.input_shape}), got {x.shape}"
+                f"(input_shape {self.input_shape}), got {x.shape}{nchw_hint(x.shape, self.input_shape)}"
             )
         x = x.astype(self.dtype, copy=False)
         for i in self._order:
