@@ -285,6 +285,15 @@ def _check_entry_sizes(path: Path) -> None:
     than the entry holds (numpy allocates the claimed array first, then reads), and a compressed
     entry that inflates more than ``MAX_INFLATE_RATIO`` times (a decompression bomb)."""
     with zipfile.ZipFile(path) as archive:
+        # The sum as well as each entry: 24 entries of 64 MiB each, deflated into 1.7 MB, were
+        # each under the floor but together inflated to 1.5 GB.
+        total = sum(info.file_size for info in archive.infolist())
+        bound = _INFLATE_FLOOR + MAX_INFLATE_RATIO * path.stat().st_size
+        if total > bound:
+            raise CheckpointError(
+                f"{str(path)!r}: its entries expand to {total} bytes in all, more than "
+                f"{bound} (64 MiB + {MAX_INFLATE_RATIO} x the file's size): a decompression "
+                f"bomb; juanji writes .npz files uncompressed")
         for info in archive.infolist():
             if info.file_size > max(_INFLATE_FLOOR, MAX_INFLATE_RATIO * info.compress_size):
                 raise CheckpointError(

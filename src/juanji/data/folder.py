@@ -53,6 +53,10 @@ def list_image_folder(root) -> tuple[tuple[str, ...], list[tuple[Path, int]]]:
     return tuple(classes), items
 
 
+# The formats an image may be decoded from, whatever its name says.
+IMAGE_FORMATS = ("PNG", "JPEG", "BMP", "GIF", "WEBP")
+
+
 def read_image(path, image_size=DEFAULT_IMAGE_SIZE, mode: str = "rgb") -> np.ndarray:
     """One image file -> uint8 ``(H, W, C)``, C = 3 for ``"rgb"``, 1 for ``"grey"``."""
     import io
@@ -64,7 +68,9 @@ def read_image(path, image_size=DEFAULT_IMAGE_SIZE, mode: str = "rgb") -> np.nda
     try:
         # From memory: Pillow reads a PNG chunk's claimed length (up to 2 GiB) from a file
         # with one read(n), which allocates n bytes; a 54-byte file claimed 784 MiB.
-        with Image.open(io.BytesIO(Path(path).read_bytes())) as img:
+        # Only the decoders of IMAGE_FORMATS: a PostScript file named .png must never reach the
+        # EPS plugin (which runs Ghostscript where it is installed).
+        with Image.open(io.BytesIO(Path(path).read_bytes()), formats=IMAGE_FORMATS) as img:
             if img.width * img.height > Image.MAX_IMAGE_PIXELS:  # Pillow only warns up to 2x
                 raise ValueError(f"{img.width}x{img.height} pixels is more than the "
                                  f"{Image.MAX_IMAGE_PIXELS} allowed (a decompression bomb?)")

@@ -54,13 +54,28 @@ class UnsafePickleError(pickle.UnpicklingError):
     """The pickle asks for something a CIFAR batch never contains; nothing of it was run."""
 
 
+class _NdarrayClass:
+    """What the pickle gets for ``numpy.ndarray``: a marker `_reconstruct` accepts, never the
+    class itself, so ``numpy.ndarray(shape, dtype)`` called by REDUCE cannot allocate a claimed
+    shape (a 110-byte pickle asked for 200000 x 3072 bytes)."""
+
+    __name__ = "ndarray"
+
+    def __call__(self, *args, **kwargs):
+        raise UnsafePickleError("refused a direct call of numpy.ndarray(...): a pickled array "
+                                "is rebuilt only through _reconstruct and __setstate__")
+
+
+_NDARRAY = _NdarrayClass()
+
+
 def _reconstruct(subtype, shape, dtype):
     """``ndarray._reconstruct`` for the one call a pickled array makes: an empty (0,) array."""
-    if subtype is not np.ndarray or tuple(shape) != (0,):
+    if subtype is not _NDARRAY or tuple(shape) != (0,):
         raise UnsafePickleError(
             f"refused numpy _reconstruct({getattr(subtype, '__name__', subtype)!r}, {shape!r}): "
             f"a pickled array starts as _reconstruct(numpy.ndarray, (0,), ...)")
-    return _multiarray._reconstruct(subtype, shape, dtype)
+    return _multiarray._reconstruct(np.ndarray, shape, dtype)
 
 
 def _dtype(spec, align=False, copy=True):
@@ -98,7 +113,7 @@ def _latin1_encode(text, encoding="latin1"):
 ALLOWED = {
     ("numpy.core.multiarray", "_reconstruct"): _reconstruct,
     ("numpy._core.multiarray", "_reconstruct"): _reconstruct,
-    ("numpy", "ndarray"): np.ndarray,
+    ("numpy", "ndarray"): _NDARRAY,
     ("numpy", "dtype"): _dtype,
     ("numpy.core.numeric", "_frombuffer"): _frombuffer,
     ("numpy._core.numeric", "_frombuffer"): _frombuffer,
