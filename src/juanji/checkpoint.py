@@ -291,7 +291,7 @@ def _check_entry_sizes(path: Path) -> None:
         bound = _INFLATE_FLOOR + MAX_INFLATE_RATIO * path.stat().st_size
         if total > bound:
             raise CheckpointError(
-                f"{str(path)!r}: its entries expand to {total} bytes in all, more than "
+                f"{str(path)!r}: the archive expands to {total} bytes in all, more than "
                 f"{bound} (64 MiB + {MAX_INFLATE_RATIO} x the file's size): a decompression "
                 f"bomb; juanji writes .npz files uncompressed")
         for info in archive.infolist():

@@ -197,9 +197,8 @@ def read_cifar_python_batch(path, *, label_key: str = "labels",
     if not isinstance(labels, list) or not all(type(v) is int for v in labels):
         raise CifarFormatError(f"{path}: {label_key!r} must be a list of ints")
     # Python ints are unbounded: 2**70 must be refused as a label, not overflow int64.
-    out = next((v for v in labels if not 0 <= v < num_classes), None)
-    if out is not None:
-        raise CifarFormatError(f"{path}: label {out} in {label_key!r} is outside "
+    if labels and not 0 <= min(labels) <= max(labels) < num_classes:
+        raise CifarFormatError(f"{path}: labels in [{min(labels)}, {max(labels)}], outside "
                                f"[0, {num_classes})")
     y = np.asarray(labels, dtype=np.int64).reshape(-1)  # (N,)
     if len(y) != len(data):
