@@ -109,12 +109,16 @@ def _run_options(args) -> dict:
                 or not set(saved) <= set(RUN_OPTIONS):
             raise UsageError(f"--resume: {str(last)!r} was not written by `juanji train`")
         saved = {**TRAIN_DEFAULTS, **saved}
+        # More epochs than the run was given extends it; every other option must repeat it.
+        extend = given.get("epochs") is not None and given["epochs"] > saved["epochs"]
         clash = [f"--{k.replace('_', '-')} {v} (the run has {saved[k]})"
-                 for k, v in given.items() if v != saved[k]]
+                 for k, v in given.items() if v != saved[k] and not (k == "epochs" and extend)]
         if clash:
             raise UsageError("--resume continues the stored run, but " + ", ".join(clash)
                              + "; drop these options or train into another --out")
         options = dict(saved)
+        if extend:
+            options["epochs"] = given["epochs"]
     else:
         options = {**_defaults(given.get("dataset", TRAIN_DEFAULTS["dataset"])), **given}
     if out is None:
@@ -205,6 +209,25 @@ def cmd_train(args) -> int:
         optimizer = make_optimizer(o["optimizer"], model.parameters(), o["lr"])
         scheduler = _make_scheduler(o["schedule"], optimizer, o["epochs"])
         start_epoch, history = restore_training_state(ck, optimizer, scheduler)
+        stored_epochs = {**TRAIN_DEFAULTS, **ck.extra["options"]}["epochs"]
+        err = console(stderr=True)
+        if history.stopped_early or start_epoch >= o["epochs"]:
+            why = ("stopped early (no improvement for --patience epochs)" if history.stopped_early
+                   else f"finished all {start_epoch} epochs")
+            err.print(f"--resume: the run in {out} {why}; nothing to train. Its result is "
+                      f"below; give --epochs N (more than {o['epochs']}) to train it further.",
+                      soft_wrap=False)
+        elif o["epochs"] > stored_epochs and scheduler is not None:
+            # Extending: the schedule is recomputed for the new total, continuing at the epoch
+            # reached (a cosine rises again from near 0 to where the longer curve stands).
+            fresh = _make_scheduler(o["schedule"], optimizer, o["epochs"])
+            fresh.base_lr, fresh.last_epoch = scheduler.base_lr, scheduler.last_epoch
+            optimizer.lr = fresh.lr_at(fresh.last_epoch)
+            scheduler = fresh
+            err.print(f"extending the run from {stored_epochs} to {o['epochs']} epochs: the "
+                      f"{o['schedule']} schedule is recomputed for {o['epochs']} epochs and "
+                      f"continues at epoch {start_epoch} (learning rate {optimizer.lr:.3g})",
+                      soft_wrap=False)
 
     augment = recipe_augment(o["dataset"], train.input_shape) if o["augment"] else None
     comm = world_if_launched()  # under `mpiexec -n P` (P > 1): data-parallel, rank 0 writes
