@@ -248,3 +248,25 @@ def test_unknown_name_and_bad_retries():
         dl.download("signs")
     with pytest.raises(ValueError, match=r"`retries` must be an int >= 0, got -1"):
         dl.download("mnist", retries=-1)
+
+
+def test_a_recompressed_copy_with_the_same_content_is_accepted_offline(tmp_path):
+    """Debian's Fashion-MNIST .gz files hold the published bytes compressed differently: a file
+    whose decompressed content has the pinned content digest is accepted without the network."""
+    import gzip
+    import hashlib
+
+    content = b"IDX bytes, the same whoever compressed them" * 100
+    published = gzip.compress(content, mtime=1)
+    repacked = gzip.compress(content, compresslevel=1, mtime=2)  # other bytes, same content
+    assert published != repacked
+    dest = tmp_path / "train-images-idx3-ubyte.gz"
+    dest.write_bytes(repacked)
+    sha = hashlib.sha256(published).hexdigest()
+    with pytest.raises(dl.DownloadError, match="exists but its SHA-256 is not the expected"):
+        dl.fetch("http://127.0.0.1:9/x", dest, sha, len(published))  # no content digest
+    got = dl.fetch("http://127.0.0.1:9/x", dest, sha, len(published),
+                   content_sha256=hashlib.sha256(content).hexdigest())
+    assert got == dest and dest.read_bytes() == repacked
+    with pytest.raises(dl.DownloadError, match="exists but its SHA-256"):
+        dl.fetch("http://127.0.0.1:9/x", dest, sha, content_sha256="0" * 64)

@@ -109,7 +109,8 @@ def download(name: str, data_dir=None, *, progress: bool = True, retries: int = 
     for remote in remotes:
         try:
             fetch(url_of(name, remote), folder / remote.filename, remote.sha256, remote.size,
-                  progress=progress, retries=retries, timeout=timeout)
+                  progress=progress, retries=retries, timeout=timeout,
+                  content_sha256=remote.content_sha256)
         except OfflineError as err:
             raise OfflineError(f"{err}\n{manual_instructions(name, folder)}") from None
     if name == "cifar10":
@@ -131,14 +132,18 @@ def manual_instructions(name: str, folder: Path) -> str:
 # --- one file -------------------------------------------------------------------------------------
 
 def fetch(url: str, dest, sha256: str, size: int | None = None, *, progress: bool = True,
-          retries: int = 3, timeout: float = 30.0) -> Path:
+          retries: int = 3, timeout: float = 30.0, content_sha256: str | None = None) -> Path:
     """Download ``url`` to ``dest`` through ``dest.part``, resuming, verifying, renaming.
 
-    A ``dest`` that already exists is only verified. See the module docstring for the steps.
+    A ``dest`` that already exists is only verified: its own SHA-256, or, for a ``.gz`` file,
+    ``content_sha256``, the digest of what it decompresses to (the same images compressed by
+    someone else, e.g. Debian's package, have other bytes). See the module docstring.
     """
     dest = Path(dest)
     if dest.exists():
         if _sha256(dest) == sha256:
+            return dest
+        if content_sha256 is not None and _content_sha256(dest) == content_sha256:
             return dest
         raise DownloadError(f"{dest} exists but its SHA-256 is not the expected {sha256}; "
                             f"delete it (or move it away) and download again")
@@ -259,6 +264,20 @@ def _bar(total, initial: int, desc: str, enabled: bool):
         return None
     return tqdm(total=total, initial=initial, desc=desc, unit="B", unit_scale=True,
                 unit_divisor=1024, file=sys.stderr, dynamic_ncols=True)
+
+
+def _content_sha256(path: Path) -> str | None:
+    """SHA-256 of a gzip file's decompressed bytes; None when it is not a readable gzip file."""
+    import gzip
+    import zlib
+    h = hashlib.sha256()
+    try:
+        with gzip.open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+    except (OSError, EOFError, zlib.error):
+        return None
+    return h.hexdigest()
 
 
 def _sha256(path: Path) -> str:

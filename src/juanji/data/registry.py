@@ -115,6 +115,16 @@ def _course_folder(name: str, data_dir=None) -> Path:
 _MNIST = "https://storage.googleapis.com/cvdf-datasets/mnist/"  # the mirror TF/TFDS use
 _FASHION = "https://fashion-mnist.s3.eu-central-1.amazonaws.com/"  # Zalando's bucket, TLS
 _CIFAR = "https://www.cs.toronto.edu/~kriz/"
+# SHA-256 of the decompressed Fashion-MNIST files, computed on this project's machine from
+# Debian's dataset-fashion-mnist package (/usr/share/datasets/fashion-mnist): its .gz files hold
+# the same bytes compressed differently (24 bytes shorter each), so `juanji data download`
+# accepts either form. (MNIST and CIFAR-10 had no real copy here: only the published digests.)
+_FASHION_CONTENT = {
+    "train-images-idx3-ubyte.gz": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+    "train-labels-idx1-ubyte.gz": "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+    "t10k-images-idx3-ubyte.gz": "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+    "t10k-labels-idx1-ubyte.gz": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+}
 # The recipe measured in BENCHMARKS.md (lenet5 >= 90% test, as its PyTorch twin). Over 12
 # epochs the val loss turns up after epoch ~7 while the val accuracy still climbs, so "best"
 # follows the accuracy.
@@ -153,13 +163,17 @@ DATASETS: dict[str, DatasetInfo] = {
         "Benchmarking Machine Learning Algorithms, arXiv:1708.07747, 2017", "MIT", **_IDX,
         remotes=(
             Remote("train-images-idx3-ubyte.gz", _FASHION + "train-images-idx3-ubyte.gz",
-                   "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84", 26421880),
+                   "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84", 26421880,
+                   _FASHION_CONTENT["train-images-idx3-ubyte.gz"]),
             Remote("train-labels-idx1-ubyte.gz", _FASHION + "train-labels-idx1-ubyte.gz",
-                   "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845", 29515),
+                   "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845", 29515,
+                   _FASHION_CONTENT["train-labels-idx1-ubyte.gz"]),
             Remote("t10k-images-idx3-ubyte.gz", _FASHION + "t10k-images-idx3-ubyte.gz",
-                   "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073", 4422102),
+                   "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073", 4422102,
+                   _FASHION_CONTENT["t10k-images-idx3-ubyte.gz"]),
             Remote("t10k-labels-idx1-ubyte.gz", _FASHION + "t10k-labels-idx1-ubyte.gz",
-                   "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5", 5148),
+                   "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5", 5148,
+                   _FASHION_CONTENT["t10k-labels-idx1-ubyte.gz"]),
         )),
     "cifar10": DatasetInfo(
         "cifar10", "CIFAR-10 tiny colour images", (32, 32, 3), CIFAR10_CLASSES, 50000, 10000,
