@@ -29,7 +29,13 @@ class _Elementwise(Layer):
 
 @register
 class ReLU(_Elementwise):
-    """``max(x, 0)``.
+    """``max(x, 0)``, elementwise; backward passes ``dy`` where ``x > 0`` and 0 elsewhere.
+
+    Takes no arguments and has no parameters.
+
+    Shape:
+        - Input: ``(N, *)``, any shape.
+        - Output: ``(N, *)``, the input's shape.
 
     >>> ReLU().output_shape((28, 28, 8))
     (28, 28, 8)
@@ -45,7 +51,19 @@ class ReLU(_Elementwise):
 
 @register
 class LeakyReLU(_Elementwise):
-    """``x`` where ``x > 0`` else ``negative_slope * x``."""
+    """``x`` where ``x > 0`` else ``negative_slope * x``, elementwise.
+
+    Args:
+        negative_slope: the slope for negative inputs, in [0, 1] (default 0.01).
+
+    Shape:
+        - Input: ``(N, *)``, any shape.
+        - Output: ``(N, *)``, the input's shape.
+
+    >>> import numpy as np
+    >>> LeakyReLU(0.1).forward(np.array([[-2.0, 3.0]]))
+    array([[-0.2,  3. ]])
+    """
 
     def __init__(self, negative_slope=0.01):
         super().__init__()
@@ -64,7 +82,14 @@ class LeakyReLU(_Elementwise):
 
 @register
 class Sigmoid(_Elementwise):
-    """``1 / (1 + exp(-x))``."""
+    """``1 / (1 + exp(-x))``, elementwise; backward multiplies by ``y * (1 - y)``.
+
+    Takes no arguments and has no parameters.
+
+    Shape:
+        - Input: ``(N, *)``, any shape.
+        - Output: ``(N, *)``, the input's shape.
+    """
 
     def forward(self, x):
         y, self._cache = sigmoid_forward(x)
@@ -76,7 +101,14 @@ class Sigmoid(_Elementwise):
 
 @register
 class Tanh(_Elementwise):
-    """``tanh(x)``."""
+    """``tanh(x)``, elementwise; backward multiplies by ``1 - y**2``.
+
+    Takes no arguments and has no parameters.
+
+    Shape:
+        - Input: ``(N, *)``, any shape.
+        - Output: ``(N, *)``, the input's shape.
+    """
 
     def forward(self, x):
         y, self._cache = tanh_forward(x)

@@ -18,7 +18,16 @@ from .base import Layer, register
 
 @register
 class Dropout(Layer):
-    """Inverted dropout with drop probability ``p`` in [0, 1).
+    """Inverted dropout: in train mode zero each value with probability ``p`` and scale the
+    kept ones by ``1 / (1 - p)``; in eval mode the identity.
+
+    Args:
+        p: the probability of dropping a value, in [0, 1).
+
+    Shape:
+        - Input: ``(N, *)``, any shape.
+        - Output: ``(N, *)``, the input's shape.
+        - No parameters; the masks come from the layer's own Generator, seeded at build.
 
     >>> layer = Dropout(0.5)
     >>> layer.build((120,), np.random.default_rng(0))

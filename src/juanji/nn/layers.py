@@ -24,10 +24,31 @@ from .parameter import Parameter
 class Conv2D(Layer):
     """2-D convolution, channels-last, with ``filters`` output channels.
 
-    Shape: ``(H, W, C_in) -> (Ho, Wo, filters)`` with, per axis,
-    ``Ho = floor((H + p_top + p_bottom - d*(kh - 1) - 1) / s) + 1``.
-    Parameters: ``weight`` (kh, kw, C_in/groups, filters), ``bias`` (filters,):
-    ``(kh*kw*C_in/groups + 1) * filters`` values.
+    Each output number is a weighted sum of one ``kh x kw x C_in/groups`` window of the input
+    plus the filter's bias; the same filter slides over every position (parameter sharing).
+
+    Args:
+        filters: C_out, the number of filters (output channels); divisible by ``groups``.
+        kernel_size: ``f`` or ``(kh, kw)``, the window's height and width.
+        stride: ``s`` or ``(sh, sw)``, the step between two windows (default 1).
+        padding: zeros added around H and W before the windows slide: an int ``p``, a pair
+            ``(ph, pw)``, ``((top, bottom), (left, right))``, ``"valid"`` (0) or ``"same"``
+            (output ``ceil(H / s)``, as TensorFlow; the odd extra pixel goes after).
+        dilation: ``d`` or ``(dh, dw)``, the gap between the kernel's taps (default 1).
+        groups: split the input channels into this many groups, each convolved with its own
+            ``filters / groups`` filters; C_in must be divisible by it (default 1).
+        use_bias: add a learnable bias per filter (default True).
+        init: initial weights, ``"he"`` (default, for ReLU) or ``"glorot"``
+            (:mod:`juanji.nn.init`); the bias starts at zero.
+
+    Shape:
+        - Input: ``(N, H, W, C_in)`` (NHWC, channels last).
+        - Output: ``(N, Ho, Wo, filters)`` with, per axis,
+          ``Ho = floor((H + p_top + p_bottom - d*(kh - 1) - 1) / s) + 1``,
+          which for ``d = 1`` and ``p`` on both sides is the course's
+          ``floor((n - f + 2p) / s) + 1``.
+        - ``weight``: ``(kh, kw, C_in/groups, filters)``; ``bias``: ``(filters,)``; in all
+          ``(kh*kw*C_in/groups + 1) * filters`` values.
 
     >>> layer = Conv2D(8, 5)
     >>> layer.build((32, 32, 3), np.random.default_rng(0))     # the course's CONV1
@@ -122,8 +143,20 @@ class Conv2D(Layer):
 class Dense(Layer):
     """Fully connected layer ``y = x @ W + b`` with ``units`` outputs.
 
-    Shape: ``(D_in,) -> (units,)``. Parameters: ``weight`` (D_in, units), ``bias`` (units,):
-    ``D_in * units + units`` values.
+    Every output reads every input (no sharing, no sparsity): the layer that holds most of a
+    small CNN's parameters.
+
+    Args:
+        units: D_out, the number of outputs.
+        use_bias: add a learnable bias per output (default True).
+        init: initial weights, ``"he"`` (default) or ``"glorot"`` (:mod:`juanji.nn.init`);
+            the bias starts at zero.
+
+    Shape:
+        - Input: ``(N, D_in)``; put :class:`Flatten` before it after a conv or pool.
+        - Output: ``(N, units)``.
+        - ``weight``: ``(D_in, units)`` (inputs by outputs, so ``x @ W``; PyTorch stores the
+          transpose); ``bias``: ``(units,)``; in all ``D_in * units + units`` values.
 
     >>> layer = Dense(120)
     >>> layer.build((400,), np.random.default_rng(0))          # the course's FC3
@@ -178,7 +211,17 @@ class Dense(Layer):
 
 @register
 class Flatten(Layer):
-    """``(H, W, C) -> (H*W*C,)``; backward reshapes the gradient back (the course's un-flatten).
+    """Unroll each example into one vector, in row-major (H, W, C) order.
+
+    Backward reshapes the gradient back to the input's shape (the course's "un-flatten").
+
+    Takes no arguments and has no parameters.
+
+    Shape:
+        - Input: ``(N, H, W, C)`` (or any ``(N, *dims)``).
+        - Output: ``(N, H*W*C)``, the product of the example's dimensions, channels varying
+          fastest (PyTorch's NCHW flatten orders them differently, see
+          ``docs/from-juanji-to-pytorch.md``).
 
     >>> Flatten().output_shape((5, 5, 16))
     (400,)

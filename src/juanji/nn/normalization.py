@@ -26,10 +26,19 @@ from .parameter import Parameter
 
 @register
 class BatchNorm2D(Layer):
-    """Batch normalisation over (N, H, W) for each channel of ``(N, H, W, C)``.
+    """Batch normalisation over (N, H, W) for each channel of ``(N, H, W, C)``:
+    ``y = gamma * (x - mean) / sqrt(var + eps) + beta``.
 
-    Parameters ``gamma`` (C,) = 1 and ``beta`` (C,) = 0; buffers ``running_mean`` (C,) = 0 and
-    ``running_var`` (C,) = 1.
+    Args:
+        momentum: weight of the new batch in the running statistics, in [0, 1] (default 0.1,
+            PyTorch's): ``running = (1 - momentum) * running + momentum * batch``.
+        eps: added to the variance before the square root, > 0 (default 1e-5).
+
+    Shape:
+        - Input: ``(N, H, W, C)``; train mode needs ``N*H*W > 1``.
+        - Output: ``(N, H, W, C)``.
+        - Parameters ``gamma`` (C,) = 1 and ``beta`` (C,) = 0; buffers ``running_mean``
+          (C,) = 0 and ``running_var`` (C,) = 1: ``4 * C`` values.
 
     >>> bn = BatchNorm2D()
     >>> bn.build((8, 8, 4), np.random.default_rng(0))

@@ -22,11 +22,7 @@ from .base import Layer, Window, image_shape, register
 
 
 class _Pool2D(Layer):
-    """What max and average pooling share: the window arguments and the output shape.
-
-    Shape: ``(H, W, C) -> (Ho, Wo, C)``, ``Ho = floor((H + p_top + p_bottom - kh) / s) + 1``
-    (rounded up with ``ceil_mode``).
-    """
+    """What max and average pooling share: the window arguments and the output shape."""
 
     def __init__(self, kernel_size, *, stride=None, padding=0, ceil_mode=False):
         super().__init__()
@@ -67,6 +63,25 @@ class _Pool2D(Layer):
 class MaxPool2D(_Pool2D):
     """Max pooling: each output is the largest value in its window, per channel.
 
+    Backward sends each output's gradient to the cell that held the window's maximum (the first
+    one on a tie, as PyTorch; :mod:`juanji.course` follows the course's rule instead).
+
+    Args:
+        kernel_size: ``f`` or ``(kh, kw)``, the window's height and width.
+        stride: ``s`` or ``(sh, sw)``; default ``kernel_size`` (windows side by side, no
+            overlap).
+        padding: an int, ``(ph, pw)``, ``((top, bottom), (left, right))``, ``"valid"`` or
+            ``"same"``; at most half the window on every side, as in PyTorch.
+        ceil_mode: round the output size up instead of down, so a last partial window that
+            starts inside the (padded) input counts (default False, the course's floor).
+
+    Shape:
+        - Input: ``(N, H, W, C)`` (NHWC).
+        - Output: ``(N, Ho, Wo, C)``, the same channels, each pooled on its own, with per axis
+          ``Ho = floor((H + p_top + p_bottom - kh) / s) + 1`` (``ceil`` with ``ceil_mode``),
+          the course's ``floor((n - f + 2p) / s) + 1``.
+        - No parameters: pooling has hyperparameters only.
+
     >>> MaxPool2D(2).output_shape((28, 28, 8))      # the course's POOL1
     (14, 14, 8)
     """
@@ -84,7 +99,26 @@ class MaxPool2D(_Pool2D):
 class AvgPool2D(_Pool2D):
     """Average pooling: each output is the mean of its window, per channel.
 
-    ``count_include_pad``: whether padded zeros count in the mean's denominator (PyTorch's flag).
+    Backward spreads each output's gradient equally over its window: ``dy / (kh*kw)`` per cell
+    (divided by the cells that are not padding when ``count_include_pad=False``).
+
+    Args:
+        kernel_size: ``f`` or ``(kh, kw)``, the window's height and width.
+        stride: ``s`` or ``(sh, sw)``; default ``kernel_size`` (windows side by side, no
+            overlap).
+        padding: an int, ``(ph, pw)``, ``((top, bottom), (left, right))``, ``"valid"`` or
+            ``"same"``; at most half the window on every side, as in PyTorch.
+        ceil_mode: round the output size up instead of down, so a last partial window that
+            starts inside the (padded) input counts (default False, the course's floor).
+        count_include_pad: whether padded zeros count in the mean's denominator (default True,
+            PyTorch's flag).
+
+    Shape:
+        - Input: ``(N, H, W, C)`` (NHWC).
+        - Output: ``(N, Ho, Wo, C)``, the same channels, each pooled on its own, with per axis
+          ``Ho = floor((H + p_top + p_bottom - kh) / s) + 1`` (``ceil`` with ``ceil_mode``),
+          the course's ``floor((n - f + 2p) / s) + 1``.
+        - No parameters: pooling has hyperparameters only.
 
     >>> AvgPool2D(3, stride=2, padding=1).output_shape((7, 7, 4))
     (4, 4, 4)
@@ -110,10 +144,14 @@ class AvgPool2D(_Pool2D):
 
 @register
 class GlobalAvgPool2D(Layer):
-    """Mean over H and W: ``(N, H, W, C) -> (N, C)``.
+    """Mean over H and W of each channel: one number per channel.
 
     Backward spreads each channel's gradient equally over its H*W positions:
-    ``dx[n, i, j, c] = dy[n, c] / (H*W)``.
+    ``dx[n, i, j, c] = dy[n, c] / (H*W)``. Takes no arguments and has no parameters.
+
+    Shape:
+        - Input: ``(N, H, W, C)``.
+        - Output: ``(N, C)``.
 
     >>> GlobalAvgPool2D().output_shape((7, 7, 64))
     (64,)

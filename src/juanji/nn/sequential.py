@@ -56,6 +56,11 @@ class Sequential:
         seed: seeds the Generator that initialises every layer (and seeds Dropout's own).
         dtype: float32 (default) or float64 parameters; inputs are cast to it.
 
+    Shape:
+        - Input: ``(N, *input_shape)``, e.g. ``(N, 28, 28, 1)`` (NHWC images).
+        - Output: ``(N, *output_shape)``, the last layer's, e.g. logits ``(N, K)``; each layer's
+          shape is printed by :func:`juanji.nn.summary`.
+
     >>> from juanji.nn import Conv2D, Dense, Flatten, MaxPool2D, ReLU
     >>> model = Sequential([Conv2D(8, 5), ReLU(), MaxPool2D(2), Flatten(), Dense(10)], (32, 32, 3))
     >>> model.output_shape
