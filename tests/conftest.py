@@ -1,11 +1,19 @@
 """A small checkpoint (untrained digits model, with normaliser and a 2-epoch history)."""
 
+import os
+
 import pytest
 
 from juanji.checkpoint import save_checkpoint
 from juanji.data import Normalizer, load_dataset
 from juanji.models import build_model
 from juanji.train import EpochMetrics, History
+
+# The suite reads English output unless a test asks for Chinese: the machine's locale must not
+# choose the language (juanji.i18n.default_language), in this process or in the commands it runs.
+for name in ("LC_ALL", "LC_MESSAGES"):
+    os.environ.pop(name, None)
+os.environ["LANG"] = "C.UTF-8"
 
 
 @pytest.fixture(scope="session")
