@@ -3,7 +3,8 @@
 # project, then run the whole suite.
 #
 #   scripts/test.sh                 Chromium (Debian's, for the explainer page's browser tests)
-#                                   if missing, a .venv with '.[test]', then pytest -n 2 -q
+#                                   and a Chinese font (fonts-wqy-microhei) if missing, a .venv
+#                                   with '.[test]', then pytest -n 2 -q
 #   scripts/test.sh --browser-only  only the Chromium step
 #
 # $CHROMIUM names the browser to look for (default /usr/bin/chromium, where Playwright is
@@ -30,6 +31,14 @@ if [ ! -x "$CHROMIUM" ]; then
 fi
 if [ "${1:-}" = "--browser-only" ]; then
     exit 0
+fi
+# A font with Chinese glyphs, for the plots' labels in `--lang zh` (tests/explain/test_i18n_render.py)
+if ! fc-list :lang=zh 2>/dev/null | grep -q .; then
+    echo "scripts/test.sh: no Chinese font; installing Debian's fonts-wqy-microhei (apt-get)" >&2
+    SUDO=""
+    if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+    $SUDO apt-get update -qq
+    $SUDO apt-get install -y -qq fonts-wqy-microhei
 fi
 
 python3 -m venv .venv

@@ -8,11 +8,61 @@ memory and written atomically.
 from __future__ import annotations
 
 import io
+from contextlib import contextmanager
 from pathlib import Path
 
 from ._atomic import atomic_write_bytes
+from .i18n import _, get_language, language
 
-__all__ = ["plot_history"]
+__all__ = ["CJK_FONTS", "cjk_font", "plot_history", "plot_labels"]
+
+# Fonts with Simplified Chinese glyphs, in order of preference (Debian: fonts-noto-cjk,
+# fonts-wqy-microhei, fonts-wqy-zenhei; macOS and Windows ship the last ones).
+CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei",
+             "WenQuanYi Zen Hei", "PingFang SC", "Heiti SC", "Microsoft YaHei", "SimHei")
+
+
+_CJK_FILES = ("notosanscjk", "sourcehansans", "wqy-microhei", "wqy-zenhei", "pingfang", "msyh",
+              "simhei")
+
+
+def cjk_font() -> str | None:
+    """The first installed font of :data:`CJK_FONTS`, or None. matplotlib's font list is cached
+    from its first run, so a font installed since is looked for among the system's font files
+    (fontconfig) and added."""
+    from matplotlib import font_manager
+
+    def pick():
+        installed = {f.name for f in font_manager.fontManager.ttflist}
+        return next((name for name in CJK_FONTS if name in installed), None)
+
+    found = pick()
+    if found is None:
+        for path in font_manager.findSystemFonts():
+            if any(key in Path(path).name.lower() for key in _CJK_FILES):
+                try:
+                    font_manager.fontManager.addfont(path)
+                except (OSError, RuntimeError, ValueError):  # an unreadable font file
+                    continue
+        found = pick()
+    return found
+
+
+@contextmanager
+def plot_labels():
+    """Draw a figure's labels in the current language: for Chinese, with a CJK font after
+    DejaVu Sans (matplotlib falls back glyph by glyph, so digits and Latin letters look as in
+    English). Without any CJK font the labels are drawn in English rather than as empty boxes.
+    Yields the language used."""
+    import matplotlib
+
+    lang = get_language()
+    font = cjk_font() if lang == "zh" else None
+    if lang == "zh" and font is None:
+        lang = "en"
+    rc = {} if font is None else {"font.family": ["DejaVu Sans", font]}  # a fallback list
+    with matplotlib.rc_context(rc), language(lang):
+        yield lang
 
 
 def plot_history(history, path) -> Path:
@@ -34,26 +84,28 @@ def plot_history(history, path) -> Path:
 
     epochs = [m.epoch for m in history.epochs]
     has_val = all(m.val_loss is not None for m in history.epochs)
-    fig = Figure(figsize=(9, 3.6), layout="constrained")
-    loss_ax, acc_ax = fig.subplots(1, 2)
-    for ax, what, label in ((loss_ax, "loss", "cross-entropy loss"),
-                            (acc_ax, "accuracy", "accuracy")):
-        ax.plot(epochs, [getattr(m, f"train_{what}") for m in history.epochs], "o-",
-                label="train")
-        if has_val:
-            ax.plot(epochs, [getattr(m, f"val_{what}") for m in history.epochs], "s-",
-                    label="validation")
-        if history.best_epoch is not None:
-            ax.axvline(history.best_epoch, color="grey", linestyle=":", label="best epoch")
-        ax.set_xlabel("epoch")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_ylabel(label)
-        ax.grid(alpha=0.3)
-        ax.legend()
-    loss_ax.set_title("loss")
-    acc_ax.set_title("accuracy")
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100)
+    with plot_labels():
+        fig = Figure(figsize=(9, 3.6), layout="constrained")
+        loss_ax, acc_ax = fig.subplots(1, 2)
+        for ax, what, label in ((loss_ax, "loss", _("cross-entropy loss")),
+                                (acc_ax, "accuracy", _("accuracy"))):
+            ax.plot(epochs, [getattr(m, f"train_{what}") for m in history.epochs], "o-",
+                    label=_("train"))
+            if has_val:
+                ax.plot(epochs, [getattr(m, f"val_{what}") for m in history.epochs], "s-",
+                        label=_("validation"))
+            if history.best_epoch is not None:
+                ax.axvline(history.best_epoch, color="grey", linestyle=":",
+                           label=_("best epoch"))
+            ax.set_xlabel(_("epoch"))
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.set_ylabel(label)
+            ax.grid(alpha=0.3)
+            ax.legend()
+        loss_ax.set_title(_("loss"))
+        acc_ax.set_title(_("accuracy"))
+        fig.savefig(buffer, format="png", dpi=100)
     path = Path(path)
     atomic_write_bytes(path, buffer.getvalue())
     return path

@@ -84,3 +84,42 @@ def test_unknown_name_and_non_function():
         check("conv_forwrd", course.conv_forward)
     with pytest.raises(TypeError, match="function"):
         check("conv_forward", 3)
+
+
+@pytest.mark.parametrize("name, mistake, words, case", MISTAKES,
+                         ids=[f"{m[0]}-{m[1]}" for m in MISTAKES])
+def test_each_mistake_is_named_in_chinese(name, mistake, words, case):
+    """The same finding in Chinese: the case, the index and the misconception all translated."""
+    from juanji.i18n import catalog_dict
+
+    zh = catalog_dict("zh")
+    wrong = functools.partial(getattr(learner, name), mistake=mistake)
+    en, cn = check(name, wrong, lang="en"), check(name, wrong, lang="zh")
+    assert (cn.passed, cn.case, cn.lang) == (False, en.case, "zh")
+    likely = en.diagnosis.split("\nLikely: ")[1]
+    why = cn.diagnosis.split("\n可能的原因：")[1]
+    assert cn.diagnosis.startswith(f"用例“{zh[en.case]}”")
+    if likely in zh:  # a fixed sentence; the others carry numbers (n_H = 2) into the text
+        assert why == zh[likely]
+    assert "的形状是" in cn.diagnosis or "应为" in cn.diagnosis or "你的函数抛出了" in cn.diagnosis
+    assert sum("\u4e00" <= ch <= "\u9fff" for ch in why) > 5
+    assert not any(w in cn.diagnosis for w in ("Likely", "expected", "Case '"))
+
+
+def test_language_follows_set_language_and_the_result_keeps_its_own():
+    from juanji.i18n import set_language
+
+    wrong = functools.partial(learner.distribute_value, mistake="divided_by_n_H")
+    set_language("zh")
+    try:
+        result = check("distribute_value", wrong)
+        right = check("distribute_value", course.distribute_value)
+    finally:
+        set_language("en")
+    assert result.lang == "zh" and "平均值没有除以 n_H * n_W" in result.diagnosis
+    assert str(result).startswith("distribute_value：未通过") and "用例" in str(result)
+    html = result._repr_html_()  # shown later, still in the language it was graded in
+    assert "<th>函数</th>" in html and "未通过" in html
+    assert "通过（1 个用例：奇数尺寸）" in str(right)
+    with pytest.raises(ValueError, match=r"`lang` must be one of \('en', 'zh'\), got 'fr'"):
+        check("distribute_value", wrong, lang="fr")

@@ -21,3 +21,21 @@ def test_check_all_module_and_dict():
 
 def test_empty_namespace_is_not_a_pass():
     assert not check_all({}).passed
+
+
+def test_chinese_table_fits_80_columns():
+    """rich counts a Chinese character as two columns: the table stays within the terminal."""
+    from rich.cells import cell_len
+    from rich.console import Console
+
+    ns = {"conv_backward": functools.partial(learner.conv_backward, mistake="dW_overwrite"),
+          "zero_pad": learner.zero_pad}
+    report = check_all(ns, lang="zh")
+    console = Console(width=80, record=True, color_system=None)
+    console.print(report.render())
+    text = console.export_text()
+    assert "未通过" in text and "通过" in text and "1 个用例" in text and "参数共享" in text
+    assert "厨师" in text  # conv backprop as cooks tracing their part in each dish's score
+    widths = [cell_len(line) for line in text.splitlines()]
+    assert max(widths) <= 80 and any(w > 60 for w in widths)
+    assert "<th>详情</th>" in report._repr_html_()

@@ -12,6 +12,7 @@ Examples::
     juanji evaluate runs/digits-digits/best.npz --json
     juanji predict runs/digits-digits/best.npz seven.png --top-k 3
     juanji summary course --input-shape 32,32,3    # the course's table, parameter counts included
+    juanji check my_solution.py --lang zh          # grade course functions, diagnoses in Chinese
 
 Also ``python -m juanji ...``. Exit codes:
 
@@ -29,6 +30,7 @@ import os
 import sys
 
 from . import check, data, evaluate, explain, summary, train
+from ..i18n import LANGUAGES, language
 from ._common import UsageError
 
 __all__ = ["main", "build_parser"]
@@ -41,9 +43,14 @@ def build_parser() -> argparse.ArgumentParser:
         prog="juanji", description="CNNs from first principles in NumPy: train, evaluate, "
         "predict and summarise models.",
         epilog="Run `juanji COMMAND --help` for the options of a command.")
+    lang_help = ("the language of the output, en or zh (default: the locale's, zh when the "
+                 "first set of LC_ALL, LC_MESSAGES, LANG starts with zh)")
+    parser.add_argument("--lang", choices=LANGUAGES, default=None, help=lang_help)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--debug", action="store_true",
                         help="show the full traceback when something fails")
+    # after the command too; SUPPRESS keeps a --lang given before the command
+    common.add_argument("--lang", choices=LANGUAGES, default=argparse.SUPPRESS, help=lang_help)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     for group in (train, evaluate, summary, explain, data, check):
@@ -65,7 +72,8 @@ def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)  # exits with 2 on a usage error
     try:
-        return args.func(args) or 0
+        with language(args.lang):  # None: the locale's
+            return args.func(args) or 0
     except UsageError as e:
         args.parser.error(str(e))  # exits with 2
     except BrokenPipeError:

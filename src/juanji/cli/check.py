@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+from ..i18n import _
 from ._common import UsageError, console
 
 
@@ -24,7 +25,8 @@ def add_parser(sub, common) -> None:
 
 def _load(path: Path):
     if not path.is_file():
-        raise UsageError(f"FILE {str(path)!r} does not exist or is not a file")
+        raise UsageError(_("FILE {path} does not exist or is not a file").format(
+            path=repr(str(path))))
     spec = importlib.util.spec_from_file_location(f"_juanji_check_{path.stem}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)  # runs the learner's code: that is what is graded
@@ -36,7 +38,7 @@ def cmd_check(args) -> int:
 
     report = check_all(_load(args.file))
     if not report.results:
-        raise UsageError(f"FILE {str(args.file)!r} defines none of the course's functions "
-                         f"{', '.join(COURSE_NAMES)}")
+        raise UsageError(_("FILE {path} defines none of the course's functions {names}").format(
+            path=repr(str(args.file)), names=", ".join(COURSE_NAMES)))
     console().print(report.render())
     return 0 if report.passed else 1

@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from ..data.folder import read_model_image
+from ..i18n import _
 from ._common import (
     UsageError, console, input_shape, load_checkpoint_arg, model_from_arg, non_negative_int,
     positive_int,
@@ -384,7 +385,7 @@ def _one_input(args, ck):
         return norm(raw[None])[0], str(args.image), None
     from ..data import load_dataset
     name = _dataset_name(args, ck)
-    _, test = load_dataset(name, args.data_dir)
+    _train, test = load_dataset(name, args.data_dir)
     if args.index >= len(test):
         raise UsageError(f"--index {args.index} is beyond the {len(test)} test images")
     if test.input_shape != ck.input_shape:
@@ -421,13 +422,13 @@ def cmd_plot(args) -> int:
                 raise UsageError(f"--label {args.label} is not a class of the model (0..{k - 1})")
             s = plots.plot_saliency(model, x, args.out, label=args.label,
                                     class_names=ck.class_names)
-            _, label = plots.saliency(model, x, args.label)
+            _s, label = plots.saliency(model, x, args.label)
             info.update(label=label, max_abs_saliency=float(np.abs(s).max()))
     elif args.kind == "confusion":
         from ..data import load_dataset
         from ..train import evaluate
         name = _dataset_name(args, ck)
-        _, test = load_dataset(name, args.data_dir)
+        _train, test = load_dataset(name, args.data_dir)
         norm = ck.load_normalizer()
         if norm is None:
             raise ValueError(f"{str(args.checkpoint)!r} holds no normaliser")
@@ -447,7 +448,7 @@ def cmd_plot(args) -> int:
     if args.json:
         print(json.dumps(info))
     else:
-        console().print(f"wrote {args.out}")
+        console().print(_("wrote {path}").format(path=args.out))
     return 0
 
 
@@ -459,5 +460,5 @@ def cmd_page(args) -> int:
     if not args.checkpoint.exists():
         raise UsageError(f"checkpoint file {str(args.checkpoint)!r} does not exist")
     path = write_page(args.checkpoint, args.image, args.out, label=args.label)
-    console().print(f"wrote {path}")
+    console().print(_("wrote {path}").format(path=path))
     return 0

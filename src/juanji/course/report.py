@@ -1,12 +1,13 @@
 """Grade every course function found in a namespace (a learner's module or notebook globals)."""
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 
+from rich.markup import escape
 from rich.table import Table
 
-from .grader import CheckResult, check
+from ..i18n import _, language, ngettext
+from .grader import CheckResult, check, html_table
 
 COURSE_NAMES = ("zero_pad", "conv_single_step", "conv_forward", "conv_backward", "pool_forward",
                 "create_mask_from_window", "distribute_value", "pool_backward")
@@ -14,39 +15,39 @@ COURSE_NAMES = ("zero_pad", "conv_single_step", "conv_forward", "conv_backward",
 
 @dataclass
 class Report:
-    """The results of :func:`check_all`, one per course function found."""
+    """The results of :func:`check_all`, one per course function found, shown in ``lang``."""
 
     results: list[CheckResult]
+    lang: str = "en"
 
     @property
     def passed(self) -> bool:
         return bool(self.results) and all(r.passed for r in self.results)
 
     def render(self) -> Table:
-        """A rich table: function, result, details (the diagnosis when it failed)."""
-        table = Table(title="juanji check", show_lines=True)
-        table.add_column("function", style="bold")
-        table.add_column("result")
-        table.add_column("details", overflow="fold")
-        for r in self.results:
-            table.add_row(r.name, "[green]passed[/]" if r.passed else "[red]FAILED[/]",
-                          f"{len(r.cases_run)} cases" if r.passed else r.diagnosis)
+        """A rich table: function, result, details (the diagnosis when it failed). rich measures
+        Chinese characters as two columns, so the table fits the terminal in both languages."""
+        with language(self.lang):
+            table = Table(title=_("juanji check"), show_lines=True)
+            table.add_column(_("function"), style="bold")
+            table.add_column(_("result"))
+            table.add_column(_("details"), overflow="fold")
+            passed, failed = _("passed"), _("FAILED")
+            for r in self.results:
+                verdict = f"[green]{passed}[/]" if r.passed else f"[red]{failed}[/]"
+                detail = (ngettext("{n} case", "{n} cases", len(r.cases_run)).format(
+                    n=len(r.cases_run)) if r.passed else r.diagnosis)
+                table.add_row(r.name, verdict, escape(detail))
         return table
 
     def _repr_html_(self) -> str:
-        rows = "".join(
-            f"<tr><td><code>{html.escape(r.name)}</code></td>"
-            f"<td style='color:{'#1a7f37' if r.passed else '#cf222e'}'><b>"
-            f"{'passed' if r.passed else 'failed'}</b></td>"
-            f"<td style='text-align:left;white-space:pre-wrap'>"
-            f"{html.escape(' | '.join(r.cases_run) if r.passed else r.diagnosis)}</td></tr>"
-            for r in self.results)
-        return ("<table><tr><th>function</th><th>result</th><th>details</th></tr>"
-                f"{rows}</table>")
+        return html_table(self.results, self.lang)
 
 
-def check_all(namespace) -> Report:
+def check_all(namespace, *, lang: str | None = None) -> Report:
     """Grade every callable in ``namespace`` (a module or a dict such as ``globals()``) whose
-    name is one of the course's functions, in the course's order."""
+    name is one of the course's functions, in the course's order; diagnoses in ``lang``
+    (None: the current language)."""
     ns = namespace if isinstance(namespace, dict) else vars(namespace)
-    return Report([check(n, ns[n]) for n in COURSE_NAMES if callable(ns.get(n))])
+    with language(lang) as lang:
+        return Report([check(n, ns[n]) for n in COURSE_NAMES if callable(ns.get(n))], lang)

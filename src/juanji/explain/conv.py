@@ -23,6 +23,7 @@ import numpy as np
 from .. import reference
 from juanji.validation import pair
 from ..functional.conv import conv2d_backward, conv2d_forward
+from ..i18n import _
 from ..validation import check_int
 from . import check_agree, to_list
 from .pool import _check_grid, fmt, grid_table, titled
@@ -75,7 +76,7 @@ def explain_conv(x, kernel, bias: float = 0.0, *, stride=1, padding=0, dilation=
     dh, dw_ = pair(dilation, "dilation")
     p = check_int(padding, "padding", minimum=0)
     h, w, c = x.shape
-    kh, kw, _ = kernel.shape
+    kh, kw, _c = kernel.shape
 
     x4, w4, b1 = x[None], kernel[:, :, :, None], np.array([float(bias)])  # (1,H,W,C) (kh,kw,C,1)
     y, cache = conv2d_forward(x4, w4, b1, stride=(sh, sw), padding=p, dilation=(dh, dw_))
@@ -172,42 +173,48 @@ def render_conv(r: dict):
     multi = c > 1
 
     def ch(k):
-        return f" (channel {k})" if multi else ""
+        return _(" (channel {c})").format(c=k) if multi else ""
 
-    kh, kw, _ = r["kernel_shape"]
-    parts = [Text(f"convolution: input {'x'.join(map(str, r['input_shape']))}, kernel "
-                  f"{kh}x{kw}x{c}, bias {fmt(r['bias'])}, stride {r['stride'][0]}x"
-                  f"{r['stride'][1]}, padding {r['padding']}"
-                  + (f", dilation {r['dilation'][0]}x{r['dilation'][1]}"
-                     if r["dilation"] != [1, 1] else ""), style="bold")]
+    kh, kw = r["kernel_shape"][:2]
+    head = _("convolution: input {shape}, kernel {kh}x{kw}x{c}, bias {bias}, stride {sh}x{sw}, "
+             "padding {p}").format(shape="x".join(map(str, r["input_shape"])), kh=kh, kw=kw,
+                                   c=c, bias=fmt(r["bias"]), sh=r["stride"][0],
+                                   sw=r["stride"][1], p=r["padding"])
+    if r["dilation"] != [1, 1]:
+        head += _(", dilation {dh}x{dw}").format(dh=r["dilation"][0], dw=r["dilation"][1])
+    parts = [Text(head, style="bold")]
     f = r["forward"]
     used = {(t["input"][0], t["input"][1]) for t in f["taps"]}
     for k in range(c):
-        parts.append(grid_table(r["input"][k], f"input{ch(k)} (bold: the window of output "
-                                f"{tuple(f['output'])})", highlight=used))
-        parts.append(grid_table(r["kernel"][k], f"kernel{ch(k)}"))
-    table = titled(f"forward: output {tuple(f['output'])} = sum(window x kernel) + bias")
-    for name in ("kernel tap", "input cell", "x", "w", "x * w"):
+        parts.append(grid_table(r["input"][k], _("input{channel} (bold: the window of output "
+                                                 "{out})").format(channel=ch(k),
+                                                                  out=tuple(f["output"])),
+                                highlight=used))
+        parts.append(grid_table(r["kernel"][k], _("kernel") + ch(k)))
+    table = titled(_("forward: output {out} = sum(window x kernel) + bias").format(
+        out=tuple(f["output"])))
+    for name in (_("kernel tap"), _("input cell"), "x", "w", "x * w"):
         table.add_column(name, justify="right")
     for t in f["taps"]:
         tap = tuple(t["kernel"]) if multi else tuple(t["kernel"][:2])
         table.add_row(str(tap), str(tuple(t["input"])), fmt(t["x"]), fmt(t["w"]),
                       fmt(t["product"]))
     table.add_section()
-    table.add_row("", "", "", "sum", fmt(f["sum"]))
-    table.add_row("", "", "", "+ bias", fmt(f["bias"]))
+    table.add_row("", "", "", _("sum"), fmt(f["sum"]))
+    table.add_row("", "", "", _("+ bias"), fmt(f["bias"]))
     table.add_row("", "", "", "= Z", f"[bold]{fmt(f['value'])}[/bold]")
-    parts += [table, grid_table(r["output"], "output Z")]
+    parts += [table, grid_table(r["output"], _("output Z"))]
     if "backward" not in r:
         return Group(*parts)
 
     bw = r["backward"]
-    parts.append(grid_table(bw["dy"], "backward: upstream gradient dZ"))
+    parts.append(grid_table(bw["dy"], _("backward: upstream gradient dZ")))
     wt = bw["weight"]
     a, b, k = wt["index"]
     name = f"W[{a},{b},{k}]" if multi else f"W[{a},{b}]"
-    table = titled(f"d{name}: every output pixel {name} touched, dZ x the input it met")
-    for col in ("output", "input cell", "x", "dZ", "dZ * x"):
+    table = titled(_("d{name}: every output pixel {name} touched, dZ x the input it met").format(
+        name=name))
+    for col in (_("output"), _("input cell"), "x", "dZ", "dZ * x"):
         table.add_column(col, justify="right")
     for t in wt["terms"]:
         table.add_row(str(tuple(t["output"])), str(tuple(t["input"])), fmt(t["x"]),
@@ -216,14 +223,16 @@ def render_conv(r: dict):
     table.add_row("", "", "", f"d{name}", f"[bold]{fmt(wt['dw'])}[/bold]")
     parts.append(table)
     for kk in range(c):
-        parts.append(grid_table(bw["dw"][kk], f"dW, every weight's sum{ch(kk)}"))
+        parts.append(grid_table(bw["dw"][kk], _("dW, every weight's sum") + ch(kk)))
     terms = " + ".join(fmt(v) for row in bw["dy"] for v in row)
-    parts.append(Text(f"db = sum of dZ = {terms} = {fmt(bw['db'])}"))
+    parts.append(Text(_("db = sum of dZ = {terms} = {db}").format(terms=terms,
+                                                                   db=fmt(bw["db"]))))
     px = bw["pixel"]
     r0, q0, pk = px["index"]
     name = f"X[{r0},{q0},{pk}]" if multi else f"X[{r0},{q0}]"
-    table = titled(f"d{name}: every window {name} lies in, dZ x the weight it met")
-    for col in ("output", "kernel tap", "w", "dZ", "dZ * w"):
+    table = titled(_("d{name}: every window {name} lies in, dZ x the weight it met").format(
+        name=name))
+    for col in (_("output"), _("kernel tap"), "w", "dZ", "dZ * w"):
         table.add_column(col, justify="right")
     for t in px["terms"]:
         tap = tuple(t["kernel"]) if multi else tuple(t["kernel"][:2])
@@ -233,5 +242,5 @@ def render_conv(r: dict):
     table.add_row("", "", "", f"d{name}", f"[bold]{fmt(px['dx'])}[/bold]")
     parts.append(table)
     for kk in range(c):
-        parts.append(grid_table(bw["dx"][kk], f"dX, every input pixel's sum{ch(kk)}"))
+        parts.append(grid_table(bw["dx"][kk], _("dX, every input pixel's sum") + ch(kk)))
     return Group(*parts)

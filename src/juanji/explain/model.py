@@ -15,6 +15,7 @@ summary's numbers, which count the real parameter arrays, before they are shown.
 
 from __future__ import annotations
 
+from ..i18n import _, ngettext
 from ..nn import Conv2D, Dense, Sequential, summary
 from . import ExplainInternalError
 
@@ -66,7 +67,7 @@ def explain_sharing(model: Sequential) -> dict:
             dense = f"{in_size}*{row.activation_size} + {row.activation_size}"
             _check(in_size * row.activation_size + row.activation_size,
                    row.dense_equivalent_params, f"layer {row.index}'s dense equivalent {dense}")
-            ho, wo, _ = row.output_shape
+            ho, wo, _c = row.output_shape
             layers.append({
                 "index": row.index, "layer": row.layer, "input_shape": list(layer.in_shape),
                 "output_shape": list(row.output_shape), "input_size": in_size,
@@ -133,11 +134,12 @@ def render_sharing(r: dict):
 
     from .pool import titled
 
-    table = titled("parameter sharing: each conv kernel slides over every position; a dense "
-                   "layer between the same sizes would need in*out + out")
-    for col in ("#", "layer", "input -> output", "params", "dense equivalent", "ratio",
-                "positions per weight"):
-        table.add_column(col, justify="left" if col in ("layer", "input -> output") else "right")
+    table = titled(_("parameter sharing: each conv kernel slides over every position; a dense "
+                     "layer between the same sizes would need in*out + out"))
+    for col, justify in (("#", "right"), (_("layer"), "left"), (_("input -> output"), "left"),
+                         (_("params"), "right"), (_("dense equivalent"), "right"),
+                         (_("ratio"), "right"), (_("positions per weight"), "right")):
+        table.add_column(col, justify=justify)
     for row in r["layers"]:
         dense = ("-" if row["dense_formula"] is None else
                  f"{row['dense_formula']} = {row['dense_equivalent_params']:,}")
@@ -151,16 +153,25 @@ def render_sharing(r: dict):
     if convs:
         c = convs[0]
         ho, wo, f = c["output_shape"]
-        parts.append(Text(
-            f"Layer {c['index']}: {f} kernel{'s' if f > 1 else ''}, {c['params_formula']} = "
-            f"{c['params']:,} parameters, each weight reused at all {ho}x{wo} = "
-            f"{ho * wo:,} positions; a dense layer from the same {c['input_size']:,} inputs to "
-            f"{c['output_size']:,} outputs would need {c['dense_equivalent_params']:,} "
-            f"(about {c['ratio']:,.0f} times as many)."))
+        parts.append(Text(ngettext(
+            "Layer {index}: {f} kernel, {formula} = {params:,} parameters, each weight reused at "
+            "all {ho}x{wo} = {positions:,} positions; a dense layer from the same {inputs:,} "
+            "inputs to {outputs:,} outputs would need {dense:,} (about {ratio:,.0f} times as "
+            "many).",
+            "Layer {index}: {f} kernels, {formula} = {params:,} parameters, each weight reused "
+            "at all {ho}x{wo} = {positions:,} positions; a dense layer from the same {inputs:,} "
+            "inputs to {outputs:,} outputs would need {dense:,} (about {ratio:,.0f} times as "
+            "many).", f).format(
+                index=c["index"], f=f, formula=c["params_formula"], params=c["params"], ho=ho,
+                wo=wo, positions=ho * wo, inputs=c["input_size"], outputs=c["output_size"],
+                dense=c["dense_equivalent_params"], ratio=c["ratio"])))
+        parts.append(Text(_("Like one mould stamping the same pattern wherever the paper lies: "
+                            "a feature detector useful in one corner is useful everywhere.")))
     total = r["total_params"] or 1
-    parts.append(Text(f"conv layers: {r['conv_params']:,} parameters "
-                      f"({r['conv_params'] / total:.1%}); dense layers: {r['dense_params']:,} "
-                      f"({r['dense_params'] / total:.1%}) of {r['total_params']:,}."))
+    parts.append(Text(_("conv layers: {conv:,} parameters ({conv_share:.1%}); dense layers: "
+                        "{dense:,} ({dense_share:.1%}) of {total:,}.").format(
+        conv=r["conv_params"], conv_share=r["conv_params"] / total, dense=r["dense_params"],
+        dense_share=r["dense_params"] / total, total=r["total_params"])))
     return Group(*parts)
 
 
@@ -170,23 +181,26 @@ def render_sparsity(r: dict):
 
     from .pool import titled
 
-    table = titled("sparse connectivity: what one output value depends on")
-    for col in ("#", "layer", "output shape", "inputs per output", "of the layer's inputs",
-                "receptive field", "of the image"):
-        table.add_column(col, justify="left" if col == "layer" else "right")
+    table = titled(_("sparse connectivity: what one output value depends on"))
+    for col, justify in (("#", "right"), (_("layer"), "left"), (_("output shape"), "right"),
+                         (_("inputs per output"), "right"), (_("of the layer's inputs"), "right"),
+                         (_("receptive field"), "right"), (_("of the image"), "right")):
+        table.add_column(col, justify=justify)
     for row in r["layers"]:
         n = row["inputs_per_output"]
         rf = row["receptive_field"]
         table.add_row(str(row["index"]), row["layer"], _shape(row["output_shape"]),
                       "-" if n is None else f"{n:,}",
-                      "-" if n is None else f"{n:,} of {row['input_size']:,} "
-                      f"({row['fraction_of_inputs']:.2%})",
-                      "whole input" if rf is None else _shape(rf),
+                      "-" if n is None else _("{n:,} of {total:,} ({share:.2%})").format(
+                          n=n, total=row["input_size"], share=row["fraction_of_inputs"]),
+                      _("whole input") if rf is None else _shape(rf),
                       "100%" if row["fraction_of_image"] is None
                       else f"{row['fraction_of_image']:.1%}")
-    return Group(table, Text("Conv and pooling layers look at a small window; the receptive "
-                             "field (input pixels one output sees) grows with every windowed "
-                             "layer; after Flatten every output sees the whole input."))
+    return Group(table, Text(_("Conv and pooling layers look at a small window (to see whether "
+                               "a cat has an ear, look near its face, not at the whole photo); "
+                               "the receptive field (input pixels one output sees) grows with "
+                               "every windowed layer; after Flatten every output sees the whole "
+                               "input.")))
 
 
 def render_network(r: dict):
@@ -195,23 +209,25 @@ def render_network(r: dict):
 
     from .pool import titled
 
-    table = titled("the network, layer by layer")
-    for col in ("#", "layer", "activation shape", "activation size", "parameters"):
-        table.add_column(col, justify="left" if col == "layer" else "right")
-    table.add_row("", "input", _shape(r["input_shape"]), f"{r['input_size']:,}", "0")
+    table = titled(_("the network, layer by layer"))
+    for col, justify in (("#", "right"), (_("layer"), "left"), (_("activation shape"), "right"),
+                         (_("activation size"), "right"), (_("parameters"), "right")):
+        table.add_column(col, justify=justify)
+    table.add_row("", _("input"), _shape(r["input_shape"]), f"{r['input_size']:,}", "0")
     for row in r["rows"]:
         table.add_row(str(row["index"]), row["layer"], _shape(row["output_shape"]),
                       f"{row['activation_size']:,}", f"{row['params']:,}")
     table.add_section()
-    table.add_row("", "total", "", "", f"{r['total_params']:,}")
+    table.add_row("", _("total"), "", "", f"{r['total_params']:,}")
     parts = [table]
     total = r["total_params"] or 1
     shares = ", ".join(f"{kind} {n:,} ({n / total:.1%})"
                        for kind, n in sorted(r["params_by_layer_type"].items(),
                                              key=lambda kv: -kv[1]) if n)
-    parts.append(Text(f"parameters by layer type: {shares}"))
+    parts.append(Text(_("parameters by layer type: {shares}").format(shares=shares)))
     if r["warnings"]:
-        parts += [Text("warning: " + w, style="bold yellow") for w in r["warnings"]]
+        parts += [Text(_("warning: {text}").format(text=w), style="bold yellow")
+                  for w in r["warnings"]]
     else:
-        parts.append(Text("the activation size shrinks gradually: no cliff"))
+        parts.append(Text(_("the activation size shrinks gradually: no cliff")))
     return Group(*parts)

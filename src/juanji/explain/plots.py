@@ -22,7 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from .._atomic import atomic_write_bytes
+from ..i18n import _
 from ..nn import Conv2D, Sequential, head
+from ..plots import plot_labels
 
 __all__ = ["FORMATS", "feature_maps", "plot_confusion", "plot_curves", "plot_features",
            "plot_filters", "plot_saliency", "saliency"]
@@ -106,15 +108,16 @@ def plot_saliency(model: Sequential, x, path, *, label: int | None = None,
     s, label = saliency(model, x, label)
     image = _one_image(model, x)[0]  # (H, W, C)
     name = class_names[label] if class_names else str(label)
-    fig = _figure((7, 3.4))
-    ax_img, ax_sal = fig.subplots(1, 2)
-    _show_image(ax_img, image)
-    ax_img.set_title("input (normalised)")
-    im = ax_sal.imshow(np.abs(s).max(axis=2), cmap="hot")  # (H, W)
-    ax_sal.set_title(f"saliency |d score[{name}] / d x|")
-    ax_sal.axis("off")
-    fig.colorbar(im, ax=ax_sal, shrink=0.8)
-    _save(fig, path)
+    with plot_labels():
+        fig = _figure((7, 3.4))
+        ax_img, ax_sal = fig.subplots(1, 2)
+        _show_image(ax_img, image)
+        ax_img.set_title(_("input (normalised)"))
+        im = ax_sal.imshow(np.abs(s).max(axis=2), cmap="hot")  # (H, W)
+        ax_sal.set_title(_("saliency |d score[{name}] / d x|").format(name=name))
+        ax_sal.axis("off")
+        fig.colorbar(im, ax=ax_sal, shrink=0.8)
+        _save(fig, path)
     return s
 
 
@@ -156,19 +159,20 @@ def plot_features(model: Sequential, x, path, *, max_channels: int = MAX_CHANNEL
     maps = feature_maps(model, x)
     spatial = [(i, kind, a) for i, kind, a in maps if a.ndim == 3]
     rows = len(spatial) + 1
-    fig = _figure((1.4 * (max_channels + 1), 1.5 * rows))
-    axes = fig.subplots(rows, max_channels + 1, squeeze=False)
-    for ax in axes.ravel():
-        ax.axis("off")
-    _show_image(axes[0, 0], _one_image(model, np.asarray(x, dtype=model.dtype))[0])
-    axes[0, 0].set_title("input", fontsize=8)
-    for r, (i, kind, a) in enumerate(spatial, start=1):
-        axes[r, 0].text(0.5, 0.5, f"{i}: {kind}\n{'x'.join(map(str, a.shape))}",
-                        ha="center", va="center", fontsize=8)
-        for ch in range(min(max_channels, a.shape[2])):
-            axes[r, ch + 1].imshow(a[:, :, ch], cmap="viridis")
-            axes[r, ch + 1].set_title(f"ch {ch}", fontsize=7)
-    _save(fig, path)
+    with plot_labels():
+        fig = _figure((1.4 * (max_channels + 1), 1.5 * rows))
+        axes = fig.subplots(rows, max_channels + 1, squeeze=False)
+        for ax in axes.ravel():
+            ax.axis("off")
+        _show_image(axes[0, 0], _one_image(model, np.asarray(x, dtype=model.dtype))[0])
+        axes[0, 0].set_title(_("input"), fontsize=8)
+        for r, (i, kind, a) in enumerate(spatial, start=1):
+            axes[r, 0].text(0.5, 0.5, f"{i}: {kind}\n{'x'.join(map(str, a.shape))}",
+                            ha="center", va="center", fontsize=8)
+            for ch in range(min(max_channels, a.shape[2])):
+                axes[r, ch + 1].imshow(a[:, :, ch], cmap="viridis")
+                axes[r, ch + 1].set_title(_("ch {c}").format(c=ch), fontsize=7)
+        _save(fig, path)
     return maps
 
 
@@ -191,6 +195,12 @@ def plot_filters(model: Sequential, path, *, layer: int | None = None) -> np.nda
     n = min(w.shape[3], MAX_FILTERS)
     cols = min(n, 8)
     rows = -(-n // cols)
+    with plot_labels():
+        _draw_filters(w, n, cols, rows, layer, path)
+    return w
+
+
+def _draw_filters(w, n, cols, rows, layer, path) -> None:
     fig = _figure((1.3 * cols + 1, 1.3 * rows + 0.6))
     axes = fig.subplots(rows, cols, squeeze=False)
     limit = float(np.abs(w).max()) or 1.0
@@ -203,13 +213,13 @@ def plot_filters(model: Sequential, path, *, layer: int | None = None) -> np.nda
             ax.imshow((w[:, :, :, f] / limit + 1) / 2)  # (kh, kw, 3) in [0, 1]
         else:
             im = ax.imshow(w[:, :, 0, f], cmap="RdBu_r", vmin=-limit, vmax=limit)
-        ax.set_title(f"filter {f}", fontsize=7)
+        ax.set_title(_("filter {f}").format(f=f), fontsize=7)
     if im is not None:
         fig.colorbar(im, ax=axes, shrink=0.8)
-    fig.suptitle(f"layer {layer} (Conv2D) kernels, {'x'.join(map(str, w.shape))}"
-                 + ("" if w.shape[2] in (1, 3) else ", input channel 0"))
+    fig.suptitle(_("layer {layer} (Conv2D) kernels, {shape}").format(
+        layer=layer, shape="x".join(map(str, w.shape)))
+                 + ("" if w.shape[2] in (1, 3) else _(", input channel 0")))
     _save(fig, path)
-    return w
 
 
 # ------------------------------------------------------------------------- confusion and curves
@@ -222,6 +232,12 @@ def plot_confusion(confusion, path, *, class_names=None) -> np.ndarray:
         raise ValueError(f"`confusion` must be a square (K, K) array, got shape {cm.shape}")
     k = cm.shape[0]
     names = list(class_names) if class_names else [str(i) for i in range(k)]
+    with plot_labels():
+        _draw_confusion(cm, k, names, path)
+    return cm
+
+
+def _draw_confusion(cm, k, names, path) -> None:
     fig = _figure((1 + 0.55 * k, 0.8 + 0.5 * k))
     ax = fig.subplots()
     im = ax.imshow(cm, cmap="Blues")
@@ -231,13 +247,12 @@ def plot_confusion(confusion, path, *, class_names=None) -> np.ndarray:
                     color="white" if cm[i, j] > cm.max() / 2 else "black")
     ax.set_xticks(range(k), names, rotation=45, ha="right")
     ax.set_yticks(range(k), names)
-    ax.set_xlabel("predicted class")
-    ax.set_ylabel("true class")
+    ax.set_xlabel(_("predicted class"))
+    ax.set_ylabel(_("true class"))
     acc = np.trace(cm) / max(cm.sum(), 1)
-    ax.set_title(f"confusion matrix, accuracy {acc:.2%}")
+    ax.set_title(_("confusion matrix, accuracy {accuracy:.2%}").format(accuracy=acc))
     fig.colorbar(im, ax=ax, shrink=0.8)
     _save(fig, path)
-    return cm
 
 
 def plot_curves(history, path) -> Path:

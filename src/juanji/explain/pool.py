@@ -27,6 +27,7 @@ from juanji.validation import pair
 from ..functional.pool import (
     avg_pool2d_backward, avg_pool2d_forward, max_pool2d_backward, max_pool2d_forward,
 )
+from ..i18n import _
 from ..validation import check_int
 from . import ExplainInternalError, check_agree, to_list
 
@@ -92,7 +93,7 @@ def explain_pool(x, mode: str, kernel_size=2, *, stride=None, padding=0, dy=None
     y, cache = forward(x4, (kh, kw), stride=(sh, sw), padding=p, **kwargs)  # (1, Ho, Wo, C)
     y_ref, ref_cache = ref_forward(x4, (kh, kw), stride=(sh, sw), padding=p, **kwargs)
     check_agree(y, y_ref, f"the {mode}-pool output")
-    _, ho, wo, _ = y.shape
+    _n, ho, wo, _c = y.shape
     if dy is not None:
         dy = _check_grid(dy, "dy")
         if dy.shape != (ho, wo, c):
@@ -174,9 +175,9 @@ def explain_pool(x, mode: str, kernel_size=2, *, stride=None, padding=0, dy=None
 # --------------------------------------------------------------------------------- rendering
 
 def fmt(v) -> str:
-    """A number as a learner would write it: 3, 0.25, 1.333."""
+    """A number as a learner would write it: 3, 0.25, 1.333 (a padding cell: "pad")."""
     if v is None:
-        return "pad"
+        return _("pad")
     return f"{v:.4g}" if v != int(v) else str(int(v))
 
 
@@ -216,67 +217,76 @@ def render_pool(r: dict):
     from rich.text import Text
 
     mode, (kh, kw), (sh, sw) = r["mode"], r["kernel"], r["stride"]
-    parts = [Text(f"{mode} pooling, window {kh}x{kw}, stride {sh}x{sw}, padding {r['padding']}: "
-                  f"{'x'.join(map(str, r['input_shape']))} -> "
-                  f"{'x'.join(map(str, r['output_shape']))}"
-                  + (" (windows overlap)" if r["overlapping"] else "")
-                  + (" (ceil mode: the last window may hang over the edge)"
+    head = (_("max pooling") if mode == "max" else _("avg pooling")) + _(
+        ", window {kh}x{kw}, stride {sh}x{sw}, padding {p}: {shape_in} -> {shape_out}").format(
+            kh=kh, kw=kw, sh=sh, sw=sw, p=r["padding"], shape_in="x".join(map(str,
+                                                                              r["input_shape"])),
+            shape_out="x".join(map(str, r["output_shape"])))
+    parts = [Text(head
+                  + (_(" (windows overlap)") if r["overlapping"] else "")
+                  + (_(" (ceil mode: the last window may hang over the edge)")
                      if r.get("ceil_mode") else "")
-                  + (" (divisor: real cells only)"
+                  + (_(" (divisor: real cells only)")
                      if mode == "avg" and not r.get("count_include_pad", True) else ""),
                   style="bold")]
     for ch, e in enumerate(r["channels"]):
-        suffix = f" (channel {ch})" if len(r["channels"]) > 1 else ""
-        parts.append(grid_table(e["input"], "input" + suffix))
-        table = titled("forward: each window and its result" + suffix)
-        for name in ("output", "input rows", "input cols", "window", "result"):
-            table.add_column(name, justify="right" if name != "window" else "left")
+        suffix = _(" (channel {c})").format(c=ch) if len(r["channels"]) > 1 else ""
+        parts.append(grid_table(e["input"], _("input") + suffix))
+        table = titled(_("forward: each window and its result") + suffix)
+        for name, justify in ((_("output"), "right"), (_("input rows"), "right"),
+                              (_("input cols"), "right"), (_("window"), "left"),
+                              (_("result"), "right")):
+            table.add_column(name, justify=justify)
         for win in e["windows"]:
             if mode == "max":
-                how = f"max = {fmt(win['result'])} at {tuple(win['winner'])}"
+                how = _("max = {value} at {cell}").format(value=fmt(win["result"]),
+                                                          cell=tuple(win["winner"]))
                 if len(win["tied"]) > 1:
-                    how += f"\n(tie: {', '.join(str(tuple(t)) for t in win['tied'])})"
+                    how += "\n" + _("(tie: {cells})").format(
+                        cells=", ".join(str(tuple(t)) for t in win["tied"]))
             else:
                 how = (f"{fmt(win['sum'])} / {fmt(win['divisor'])} = {fmt(win['result'])}")
             table.add_row(str(tuple(win["out"])), "{}..{}".format(*win["rows"]),
                           "{}..{}".format(*win["cols"]), _window_text(win["values"]), how)
-        parts += [table, grid_table(e["output"], "output" + suffix)]
+        parts += [table, grid_table(e["output"], _("output") + suffix)]
         if not r["has_backward"]:
             continue
-        parts.append(grid_table(e["dy"], "backward: upstream gradient dy" + suffix))
-        table = titled(("max: the whole dy goes to the window's max (first max on a tie)"
-                             if mode == "max" else
-                             "avg: each cell of the window gets dy / divisor") + suffix)
-        for name in ("output", "dy", "sends"):
-            table.add_column(name, justify="right" if name != "sends" else "left")
+        parts.append(grid_table(e["dy"], _("backward: upstream gradient dy") + suffix))
+        table = titled((_("max: the whole dy goes to the window's max (first max on a tie)")
+                        if mode == "max" else
+                        _("avg: each cell of the window gets dy / divisor")) + suffix)
+        for name, justify in ((_("output"), "right"), ("dy", "right"), (_("sends"), "left")):
+            table.add_column(name, justify=justify)
         for win in e["windows"]:
             if mode == "max":
-                sends = f"all of it -> {tuple(win['sends'][0][:2])}"
+                sends = _("all of it -> {cell}").format(cell=tuple(win["sends"][0][:2]))
             else:
-                cells = " ".join(f"{(rr, qq)}" for rr, qq, _ in win["sends"])
-                sends = (f"{fmt(win['dy'])} / {fmt(win['divisor'])} = "
-                         f"{fmt(win['sends'][0][2])} to each of {cells}")
+                cells = " ".join(f"{(rr, qq)}" for rr, qq, _x in win["sends"])
+                sends = _("{dy} / {divisor} = {share} to each of {cells}").format(
+                    dy=fmt(win["dy"]), divisor=fmt(win["divisor"]),
+                    share=fmt(win["sends"][0][2]), cells=cells)
                 if len(win["sends"]) < win["divisor"]:
-                    sends += " (the padding cells' shares are dropped)"
+                    sends += _(" (the padding cells' shares are dropped)")
             table.add_row(str(tuple(win["out"])), fmt(win["dy"]), sends)
         parts.append(table)
         several = [cell for cell in e["cells"] if len(cell["receives"]) > 1]
         if several:
-            table = titled("overlapping windows: cells that receive from several windows, "
-                          "summed" + suffix)
-            for name in ("input cell", "received", "dx"):
-                table.add_column(name, justify="right" if name != "received" else "left")
+            table = titled(_("overlapping windows: cells that receive from several windows, "
+                             "summed") + suffix)
+            for name, justify in ((_("input cell"), "right"), (_("received"), "left"),
+                                  ("dx", "right")):
+                table.add_column(name, justify=justify)
             for cell in several:
-                got = " + ".join(f"{fmt(g['amount'])} (from {tuple(g['from'])})"
-                                 for g in cell["receives"])
+                got = " + ".join(_("{amount} (from {cell})").format(
+                    amount=fmt(g["amount"]), cell=tuple(g["from"])) for g in cell["receives"])
                 table.add_row(str(tuple(cell["cell"])), got, fmt(cell["total"]))
             parts.append(table)
-        parts.append(grid_table(e["dx"], "dx (fast op = reference loops)" + suffix))
+        parts.append(grid_table(e["dx"], _("dx (fast op = reference loops)") + suffix))
         if mode == "max" and any(len(w["tied"]) > 1 for w in e["windows"]):
-            parts.append(Text("A window has a tie. PyTorch (and juanji) send its gradient to the "
-                              "FIRST max in row-major order; the course's mask "
-                              "(x == max(x)) marks every tied cell, so the window sends out "
-                              "more than it received:"))
-            parts.append(grid_table(e["dx_all_ties"], "dx with the course's mask (every tied "
-                                    "cell)" + suffix))
+            parts.append(Text(_("A window has a tie. PyTorch (and juanji) send its gradient to "
+                                "the FIRST max in row-major order; the course's mask "
+                                "(x == max(x)) marks every tied cell, so the window sends out "
+                                "more than it received:")))
+            parts.append(grid_table(e["dx_all_ties"], _("dx with the course's mask (every tied "
+                                                        "cell)") + suffix))
     return Group(*parts)

@@ -18,6 +18,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from ..functional.sizes import output_size
+from ..i18n import _, ngettext
 from ..validation import check_int
 from . import ExplainInternalError
 
@@ -104,45 +105,52 @@ def explain_size(n, f, *, stride=1, padding=0, dilation=1, ceil_mode=False) -> d
     remainder = room % s if fits else None
     explanation, unread, windows = [], [], None
     if not fits:
-        explanation.append(
-            f"The window spans {f_eff} pixels but the padded input has only n + 2p = "
-            f"{n} + 2*{p} = {n + 2 * p}: it does not fit anywhere, so there is no output "
-            f"(the formula gives {formula} < 1). Use a window of at most {n + 2 * p} pixels "
-            f"or pad by at least {-(-(f_eff - n) // 2)} on each side.")
+        explanation.append(_(
+            "The window spans {f_eff} pixels but the padded input has only n + 2p = {n} + "
+            "2*{p} = {room}: it does not fit anywhere, so there is no output (the formula gives "
+            "{formula} < 1). Use a window of at most {room} pixels or pad by at least {pad} on "
+            "each side.").format(f_eff=f_eff, n=n, p=p, room=n + 2 * p, formula=formula,
+                                 pad=-(-(f_eff - n) // 2)))
     else:
         windows = [[k * s - p, k * s - p + f_eff - 1] for k in range(out)]
         if remainder == 0:
-            explanation.append(
-                f"{room} / {s} is a whole number: the windows tile the padded input exactly, "
-                f"the last one ending on its last pixel.")
+            explanation.append(_(
+                "{room} / {s} is a whole number: the windows tile the padded input exactly, "
+                "the last one ending on its last pixel.").format(room=room, s=s))
         elif not ceil_mode:
             first_unread = n + p - remainder        # input coordinates of the first unread cell
             tail = [i for i in range(first_unread, n)]
-            where = ("these are all padding, so no input pixel is lost"
-                     if not tail else
-                     f"input {'index' if len(tail) == 1 else 'indices'} "
-                     f"{', '.join(map(str, tail))} {'is' if len(tail) == 1 else 'are'} "
-                     f"never read by any window")
-            pixels = "is 1 more pixel" if remainder == 1 else f"are {remainder} more pixels"
+            where = (_("these are all padding, so no input pixel is lost") if not tail else
+                     ngettext("input index {indices} is never read by any window",
+                              "input indices {indices} are never read by any window",
+                              len(tail)).format(indices=", ".join(map(str, tail))))
+            pixels = ngettext("is {n} more pixel", "are {n} more pixels", remainder).format(
+                n=remainder)
             pad_left = remainder - len(tail)
             padding_too = ("" if not tail or not pad_left else
-                           f" (the other {pad_left} {'is' if pad_left == 1 else 'are'} padding)")
-            explanation.append(
-                f"{room} / {s} = {_num(q)} is not a whole number: floor throws away the "
-                f"remainder {remainder}/{s}. After the last window (input {windows[-1][0]}.."
-                f"{windows[-1][1]}) there {pixels} of the padded input, too few for a next "
-                f"stride: {where}{padding_too}.")
+                           ngettext(" (the other {n} is padding)", " (the other {n} are padding)",
+                                    pad_left).format(n=pad_left))
+            explanation.append(_(
+                "{room} / {s} = {q} is not a whole number: floor throws away the remainder "
+                "{r}/{s}. After the last window (input {first}..{last}) there {pixels} of the "
+                "padded input, too few for a next stride: {where}{padding_too}.").format(
+                    room=room, s=s, q=_num(q), r=remainder, first=windows[-1][0],
+                    last=windows[-1][1], pixels=pixels, where=where, padding_too=padding_too))
         else:
             hang = s - remainder
-            explanation.append(
-                f"{room} / {s} = {_num(q)} is not a whole number: ceil mode rounds it up, so "
-                f"one more window is placed that hangs {hang} pixel{'s' if hang > 1 else ''} "
-                f"past the padded input (those cells are ignored, never read as zeros).")
+            explanation.append(ngettext(
+                "{room} / {s} = {q} is not a whole number: ceil mode rounds it up, so one more "
+                "window is placed that hangs {hang} pixel past the padded input (those cells "
+                "are ignored, never read as zeros).",
+                "{room} / {s} = {q} is not a whole number: ceil mode rounds it up, so one more "
+                "window is placed that hangs {hang} pixels past the padded input (those cells "
+                "are ignored, never read as zeros).", hang).format(room=room, s=s, q=_num(q),
+                                                                   hang=hang))
             if dropped:
-                explanation.append(
-                    f"But that last window would start in the after-padding (at padded index "
-                    f"{formula - 1}*{s} >= n + p = {n + p}), which PyTorch's rule forbids: "
-                    f"it is dropped, leaving {out}.")
+                explanation.append(_(
+                    "But that last window would start in the after-padding (at padded index "
+                    "{k}*{s} >= n + p = {end}), which PyTorch's rule forbids: it is dropped, "
+                    "leaving {out}.").format(k=formula - 1, s=s, end=n + p, out=out))
     if fits:
         # Every input index some window tap reads; the rest are never read: the tail floor drops,
         # and the gaps a stride longer than the window (or a dilation) leaves between taps.
@@ -150,12 +158,13 @@ def explain_size(n, f, *, stride=1, padding=0, dilation=1, ceil_mode=False) -> d
         unread = [i for i in range(n) if i not in read]
         gaps = [i for i in unread if i < windows[-1][1]]
         if gaps:
-            explanation.append(
-                f"The windows also skip input {'index' if len(gaps) == 1 else 'indices'} "
-                f"{', '.join(map(str, gaps))}: "
-                + ("the stride is longer than the window, so the pixels between windows are "
-                   "never read." if s > f_eff else
-                   "the dilated taps leave holes that no window reads."))
+            why = (_("the stride is longer than the window, so the pixels between windows are "
+                     "never read.") if s > f_eff else
+                   _("the dilated taps leave holes that no window reads."))
+            explanation.append(ngettext("The windows also skip input index {indices}: {why}",
+                                        "The windows also skip input indices {indices}: {why}",
+                                        len(gaps)).format(indices=", ".join(map(str, gaps)),
+                                                          why=why))
     return {
         "n": n, "f": f, "stride": s, "padding": p, "dilation": d, "ceil_mode": ceil_mode,
         "f_eff": f_eff, "steps": steps, "output": out, "fits": fits,
@@ -177,15 +186,15 @@ def render_size(r: dict):
         indent = "" if i == 0 or step.startswith(("f_eff", "out")) else "    "
         last = i == len(r["steps"]) - 1
         lines.append(indent + step + ("" if last else "\n"), style="bold" if last else "")
-    title = (f"output size: n={r['n']}, f={r['f']}, s={r['stride']}, p={r['padding']}"
+    title = (_("output size") + f": n={r['n']}, f={r['f']}, s={r['stride']}, p={r['padding']}"
              + (f", d={r['dilation']}" if r["dilation"] > 1 else "")
-             + (", ceil mode" if r["ceil_mode"] else ""))
+             + (", " + _("ceil mode") if r["ceil_mode"] else ""))
     parts = [Panel(lines, title=title, expand=False)]
     if r["windows"]:
-        table = titled("windows (input indices; < 0 or >= n: padding)")
-        table.add_column("window", justify="right")
-        table.add_column("first", justify="right")
-        table.add_column("last", justify="right")
+        table = titled(_("windows (input indices; < 0 or >= n: padding)"))
+        table.add_column(_("window"), justify="right")
+        table.add_column(_("first"), justify="right")
+        table.add_column(_("last"), justify="right")
         shown = list(enumerate(r["windows"]))
         if len(shown) > MAX_LISTED_WINDOWS:
             shown = shown[:3] + [None] + shown[-3:]
@@ -196,7 +205,8 @@ def render_size(r: dict):
                 k, (a, b) = item
                 table.add_row(str(k), str(a), str(b))
         parts.append(table)
-    answer = "no output" if r["output"] is None else f"output size {r['output']}"
+    answer = (_("no output") if r["output"] is None else
+              _("output size {n}").format(n=r["output"]))
     parts.append(Text(answer, style="bold green" if r["fits"] else "bold red"))
     parts += [Text(line) for line in r["explanation"]]
     return Group(*parts)

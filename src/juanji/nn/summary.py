@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from ..i18n import _
 from .sequential import Sequential
 
 
@@ -151,11 +152,11 @@ def summary(model: Sequential, cliff_factor: float = 10.0) -> Summary:
                                dense_equivalent_params=dense_eq, inputs_per_output=inputs,
                                receptive_field=rf))
         if size * cliff_factor < prev_size:
-            warnings.append(
-                f"layer {i} ({type(layer).__name__}): activation size drops {prev_size} -> {size} "
-                f"({prev_size / size:.0f}x in one step, more than cliff_factor={cliff_factor:g}); "
-                f"shrink it gradually"
-            )
+            warnings.append(_(
+                "layer {i} ({layer}): activation size drops {before} -> {after} ({ratio:.0f}x in "
+                "one step, more than cliff_factor={cliff:g}); shrink it gradually").format(
+                    i=i, layer=type(layer).__name__, before=prev_size, after=size,
+                    ratio=prev_size / size, cliff=cliff_factor))
         prev_size = size
     return Summary(input_shape=model.input_shape, rows=rows,
                    total_params=sum(r.params for r in rows), warnings=warnings)
