@@ -92,3 +92,36 @@ def test_json_keys_stay_english_and_sentences_follow_the_language(capsys):
     assert main(["explain", "size", "8", "3", "--stride", "2", "--json", "--lang", "zh"]) == 0
     r = json.loads(capsys.readouterr().out)
     assert r["output"] == 3 and "不是整数" in r["explanation"][0]
+
+
+@pytest.mark.parametrize("args", [["explain", "pool", "--help"], ["explain", "conv", "--help"],
+                                  ["check", "--help"], ["explain", "--help"]])
+def test_help_in_chinese_fits_80_columns(tmp_path, args):
+    """--lang is read before the parser is built, so the help speaks it; lines are wrapped by
+    display width (a Chinese character is two columns)."""
+    from rich.cells import cell_len
+
+    env_cols = {"COLUMNS": "80"}
+    r = subprocess.run([sys.executable, "-m", "juanji", *args, "--lang", "zh"], cwd=tmp_path,
+                       env={**os.environ, **env_cols}, capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert sum("\u4e00" <= ch <= "\u9fff" for ch in r.stdout) > 10
+    assert max(cell_len(line) for line in r.stdout.splitlines()) <= 80
+
+
+def test_lang_before_parsing():
+    from juanji.cli import _lang_in
+
+    assert _lang_in(["explain", "size", "3", "1", "--lang", "zh"]) == "zh"
+    assert _lang_in(["--lang=zh", "check", "x.py"]) == "zh"
+    assert _lang_in(["check", "--lang", "fr"]) is None  # argparse reports it
+    assert _lang_in(["check", "--", "--lang", "zh"]) is None
+    assert _lang_in(["check", "--lang"]) is None
+
+
+def test_a_usage_error_of_explain_in_chinese(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["explain", "conv", "--kernel", "1 2 3; 4 5 6; 1 1 1", "--size", "2", "--lang", "zh"])
+    assert e.value.code == 2
+    assert "窗口哪里都放不下" in capsys.readouterr().err

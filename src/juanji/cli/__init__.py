@@ -30,8 +30,8 @@ import os
 import sys
 
 from . import check, data, evaluate, explain, summary, train
-from ..i18n import LANGUAGES, language
-from ._common import UsageError
+from ..i18n import LANGUAGES, _, language
+from ._common import Parser, UsageError
 
 __all__ = ["main", "build_parser"]
 
@@ -39,16 +39,16 @@ __all__ = ["main", "build_parser"]
 # --- parser -------------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="juanji", description="CNNs from first principles in NumPy: train, evaluate, "
         "predict and summarise models.",
         epilog="Run `juanji COMMAND --help` for the options of a command.")
-    lang_help = ("the language of the output, en or zh (default: the locale's, zh when the "
-                 "first set of LC_ALL, LC_MESSAGES, LANG starts with zh)")
+    lang_help = _("the language of the output, en or zh (default: the locale's, zh when the "
+                  "first set of LC_ALL, LC_MESSAGES, LANG starts with zh)")
     parser.add_argument("--lang", choices=LANGUAGES, default=None, help=lang_help)
-    common = argparse.ArgumentParser(add_help=False)
+    common = Parser(add_help=False)
     common.add_argument("--debug", action="store_true",
-                        help="show the full traceback when something fails")
+                        help=_("show the full traceback when something fails"))
     # after the command too; SUPPRESS keeps a --lang given before the command
     common.add_argument("--lang", choices=LANGUAGES, default=argparse.SUPPRESS, help=lang_help)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -67,10 +67,25 @@ def _quiet_stdout() -> None:
         pass
 
 
+def _lang_in(argv) -> str | None:
+    """The value of ``--lang`` in ``argv`` if it is a known language (argparse reports a wrong
+    one), read before the parser is built so that ``--help`` speaks it too."""
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            break
+        value = (argv[i + 1] if arg == "--lang" and i + 1 < len(argv) else
+                 arg.partition("=")[2] if arg.startswith("--lang=") else None)
+        if value in LANGUAGES:
+            return value
+    return None
+
+
 def main(argv=None) -> int:
     """Run the command line ``argv`` (default ``sys.argv[1:]``); returns the exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)  # exits with 2 on a usage error
+    argv = sys.argv[1:] if argv is None else list(argv)
+    with language(_lang_in(argv)):  # the help texts too
+        parser = build_parser()
+        args = parser.parse_args(argv)  # exits with 2 on a usage error
     try:
         with language(args.lang):  # None: the locale's
             return args.func(args) or 0

@@ -22,6 +22,48 @@ class UsageError(Exception):
     """The command line is wrong: reported by argparse with the usage line, exit code 2."""
 
 
+# --- the parser ---------------------------------------------------------------------------------
+
+def wrap_cells(text: str, width: int) -> list[str]:
+    """``text`` wrapped to ``width`` terminal columns, a Chinese character counting two (as rich
+    and terminals count them; argparse's textwrap counts one), words longer than a line folded.
+
+    >>> wrap_cells("abc de 一二三四五", 6)
+    ['abc de', '一二三', '四五']
+    """
+    from rich.cells import cell_len, chop_cells
+
+    width = max(width, 2)
+    lines, line = [], ""
+    for word in text.split():
+        candidate = f"{line} {word}" if line else word
+        if cell_len(candidate) <= width:
+            line = candidate
+            continue
+        if line:
+            lines.append(line)
+        *full, line = chop_cells(word, width)
+        lines += full
+    return lines + ([line] if line else [])
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse's help text wrapped by display width, so Chinese help fits the terminal."""
+
+    def _split_lines(self, text, width):
+        return wrap_cells(text, width)
+
+    def _fill_text(self, text, width, indent):
+        return "\n".join(indent + line for line in wrap_cells(text, width - len(indent)))
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser with :class:`HelpFormatter`; its subparsers are of this class too."""
+
+    def __init__(self, *args, formatter_class=HelpFormatter, **kwargs):
+        super().__init__(*args, formatter_class=formatter_class, **kwargs)
+
+
 # --- argument types -----------------------------------------------------------------------------
 
 def int_at_least(minimum: int):

@@ -14,12 +14,13 @@ from ._common import UsageError, console
 
 def add_parser(sub, common) -> None:
     """Register ``juanji check`` on the subcommands ``sub``."""
-    p = sub.add_parser("check", parents=[common], help="grade your course functions",
-                       description="Grade every function of FILE named like the course's "
-                       "(zero_pad, conv_single_step, conv_forward, conv_backward, pool_forward, "
-                       "create_mask_from_window, distribute_value, pool_backward) and say which "
-                       "case failed, where, and the likely mistake. FILE is executed.")
-    p.add_argument("file", type=Path, metavar="FILE", help="your solution, a .py file")
+    p = sub.add_parser("check", parents=[common], help=_("grade your course functions"),
+                       description=_("Grade every function of FILE named like the course's "
+                                     "(zero_pad, conv_single_step, conv_forward, conv_backward, "
+                                     "pool_forward, create_mask_from_window, distribute_value, "
+                                     "pool_backward) and say which case failed, where, and the "
+                                     "likely mistake. FILE is executed."))
+    p.add_argument("file", type=Path, metavar="FILE", help=_("your solution, a .py file"))
     p.set_defaults(func=cmd_check, parser=p)
 
 

@@ -57,25 +57,27 @@ def grid(text: str) -> np.ndarray:
         rows = [row for row in rows if row] if plane.strip() else []
         if not rows:
             raise argparse.ArgumentTypeError(
-                f"must be rows of numbers separated by ';' (channels by '|'), such as "
-                f"'1 3 2; 2 9 1', got {text!r} (channel {c} is empty)")
+                _("must be rows of numbers separated by ';' (channels by '|'), such as "
+                  "'1 3 2; 2 9 1', got {text} (channel {c} is empty)").format(text=repr(text), c=c))
         widths = {len(row) for row in rows}
         if len(widths) != 1:
             raise argparse.ArgumentTypeError(
-                f"every row must have the same number of values, got rows of "
-                f"{[len(row) for row in rows]} values in {text!r}")
+                _("every row must have the same number of values, got rows of {counts} values "
+                  "in {text}").format(counts=[len(row) for row in rows], text=repr(text)))
         try:
             values = np.array([[float(v) for v in row] for row in rows])
         except ValueError:
             raise argparse.ArgumentTypeError(
-                f"must hold numbers only (rows separated by ';'), got {text!r}") from None
+                _("must hold numbers only (rows separated by ';'), got {text}").format(
+                    text=repr(text))) from None
         if not np.isfinite(values).all():
-            raise argparse.ArgumentTypeError(f"must hold finite numbers, got {text!r}")
+            raise argparse.ArgumentTypeError(_("must hold finite numbers, got {text}").format(
+                text=repr(text)))
         planes.append(values)
     if len({p.shape for p in planes}) != 1:
         raise argparse.ArgumentTypeError(
-            f"every channel must have the same rows and columns, got "
-            f"{[p.shape for p in planes]} in {text!r}")
+            _("every channel must have the same rows and columns, got {shapes} in "
+              "{text}").format(shapes=[p.shape for p in planes], text=repr(text)))
     return np.stack(planes, axis=2)  # (H, W, C)
 
 
@@ -84,8 +86,8 @@ def index_tuple(text: str) -> tuple[int, ...]:
     parts = [p.strip() for p in text.split(",")]
     if len(parts) not in (2, 3) or not all(p.isdigit() for p in parts):
         raise argparse.ArgumentTypeError(
-            f"must be row,column (or row,column,channel) integers >= 0 such as 1,2, "
-            f"got {text!r}")
+            _("must be row,column (or row,column,channel) integers >= 0 such as 1,2, got "
+              "{text}").format(text=repr(text)))
     return tuple(int(p) for p in parts)
 
 
@@ -95,7 +97,8 @@ def hw(text: str) -> tuple[int, int]:
     if len(parts) not in (1, 2) or not all(p.isdigit() and 1 <= int(p) <= MAX_DRAWN_SIZE
                                            for p in parts):
         raise argparse.ArgumentTypeError(
-            f"must be N or H,W with each in 1..{MAX_DRAWN_SIZE}, got {text!r}")
+            _("must be N or H,W with each in 1..{most}, got {text}").format(
+                most=MAX_DRAWN_SIZE, text=repr(text)))
     return (int(parts[0]), int(parts[-1]))
 
 
@@ -104,7 +107,8 @@ def conv_spec(text: str) -> tuple[int, int]:
     parts = text.lower().split("x")
     if len(parts) != 2 or not all(p.strip().isdigit() and int(p) >= 1 for p in parts):
         raise argparse.ArgumentTypeError(
-            f"must be FILTERSxKERNEL such as 6x5 (six 5x5 kernels), got {text!r}")
+            _("must be FILTERSxKERNEL such as 6x5 (six 5x5 kernels), got {text}").format(
+                text=repr(text)))
     return int(parts[0]), int(parts[1])
 
 
@@ -112,122 +116,123 @@ def conv_spec(text: str) -> tuple[int, int]:
 
 def add_parser(sub, common) -> None:
     """Register ``juanji explain`` and its topics on the top-level subparsers ``sub``."""
-    p = sub.add_parser("explain", help="see every number: sizes, pooling, conv, models, plots",
-                       description="Explain the course's computations step by step, with "
-                       "numbers computed by juanji and checked against the loop reference.",
-                       epilog="Run `juanji explain TOPIC --help` for the options of a topic.")
+    p = sub.add_parser("explain", help=_("see every number: sizes, pooling, conv, models, plots"),
+                       description=_("Explain the course's computations step by step, with "
+                       "numbers computed by juanji and checked against the loop reference."),
+                       epilog=_("Run `juanji explain TOPIC --help` for the options of a topic."))
     topics = p.add_subparsers(dest="topic", required=True, metavar="TOPIC")
 
     def topic(name, help_, description, func, *, json_flag=True):
         q = topics.add_parser(name, parents=[common], help=help_, description=description)
         if json_flag:
-            q.add_argument("--json", action="store_true", help="print JSON only")
+            q.add_argument("--json", action="store_true", help=_("print JSON only"))
         q.set_defaults(func=func, parser=q)
         return q
 
-    q = topic("size", "the output-size formula, step by step",
-              "out = floor((n - f + 2p) / s) + 1 with your numbers, and what floor throws away.",
-              cmd_size)
-    q.add_argument("n", type=positive_int, help="input size along one axis")
-    q.add_argument("f", type=positive_int, help="window (kernel) size")
+    q = topic("size", _("the output-size formula, step by step"),
+              _("out = floor((n - f + 2p) / s) + 1 with your numbers, and what floor throws "
+                "away."), cmd_size)
+    q.add_argument("n", type=positive_int, help=_("input size along one axis"))
+    q.add_argument("f", type=positive_int, help=_("window (kernel) size"))
     q.add_argument("--stride", "-s", type=positive_int, default=1, metavar="S")
     q.add_argument("--padding", "-p", type=non_negative_int, default=0, metavar="P")
     q.add_argument("--dilation", "-d", type=positive_int, default=1, metavar="D")
-    q.add_argument("--ceil", action="store_true", help="round up (PyTorch's ceil_mode)")
+    q.add_argument("--ceil", action="store_true", help=_("round up (PyTorch's ceil_mode)"))
 
     def input_options(q):
         q.add_argument("--input", type=grid, metavar="GRID",
-                       help="the input, e.g. \"1 3 2 1; 2 9 1 1; 1 3 2 3; 5 6 1 2\" "
-                       "(rows by ';', channels by '|')")
+                       help=_("the input, e.g. \"1 3 2 1; 2 9 1 1; 1 3 2 3; 5 6 1 2\" "
+                       "(rows by ';', channels by '|')"))
         q.add_argument("--seed", type=non_negative_int, default=0,
-                       help="draws the input (without --input) and dy (without --dy); default 0")
+                       help=_("draws the input (without --input) and dy (without --dy); default 0"))
         q.add_argument("--size", type=hw, default=(4, 4), metavar="N|H,W",
-                       help="size of a drawn input (default 4)")
+                       help=_("size of a drawn input (default 4)"))
         q.add_argument("--channels", type=positive_int, default=1, metavar="C",
-                       help="channels of a drawn input (default 1)")
+                       help=_("channels of a drawn input (default 1)"))
         q.add_argument("--stride", "-s", type=positive_int, metavar="S")
         q.add_argument("--padding", "-p", type=non_negative_int, default=0, metavar="P")
         q.add_argument("--dy", type=grid, metavar="GRID",
-                       help="upstream gradient, the output's shape (default: drawn)")
+                       help=_("upstream gradient, the output's shape (default: drawn)"))
 
-    q = topic("pool", "max/average pooling: windows, results, backward routing",
-              "Each window and its result; backward: the max mask (and the tie rule) or the "
-              "dz/(f*f) split, with the sums where windows overlap.", cmd_pool)
+    q = topic("pool", _("max/average pooling: windows, results, backward routing"),
+              _("Each window and its result; backward: the max mask (and the tie rule) or the "
+                "dz/(f*f) split, with the sums where windows overlap."), cmd_pool)
     q.add_argument("--mode", choices=("max", "avg"), default="max")
     q.add_argument("--kernel", "-f", type=positive_int, default=2, metavar="F",
-                   help="window size (default 2)")
+                   help=_("window size (default 2)"))
     q.add_argument("--ceil", action="store_true",
-                   help="round the output size up (PyTorch's ceil_mode)")
+                   help=_("round the output size up (PyTorch's ceil_mode)"))
     q.add_argument("--no-count-pad", action="store_true",
-                   help="avg: divide by the window's real cells only (count_include_pad=False)")
+                   help=_("avg: divide by the window's real cells only (count_include_pad=False)"))
     input_options(q)
 
-    q = topic("conv", "one conv output pixel; dW, db and dX as sums",
-              "An output pixel as window x kernel + bias; backward: a weight's gradient as the "
-              "sum over the outputs it touched, db as the sum of dZ, an input pixel's gradient "
-              "as the sum over the windows holding it.", cmd_conv)
+    q = topic("conv", _("one conv output pixel; dW, db and dX as sums"),
+              _("An output pixel as window x kernel + bias; backward: a weight's gradient as the "
+                "sum over the outputs it touched, db as the sum of dZ, an input pixel's gradient "
+                "as the sum over the windows holding it."), cmd_conv)
     q.add_argument("--kernel", "-k", type=grid, metavar="GRID",
-                   help="the filter, e.g. \"1 0; 0 -1\" (default: drawn, integers -2..2)")
+                   help=_("the filter, e.g. \"1 0; 0 -1\" (default: drawn, integers -2..2)"))
     q.add_argument("--kernel-size", type=positive_int, default=2, metavar="F",
-                   help="size of a drawn kernel (default 2)")
+                   help=_("size of a drawn kernel (default 2)"))
     q.add_argument("--bias", "-b", type=float, default=0.0)
     q.add_argument("--dilation", "-d", type=positive_int, default=1, metavar="D")
     q.add_argument("--output", type=index_tuple, default=(0, 0), metavar="I,J",
-                   help="the output pixel to write out (default 0,0)")
+                   help=_("the output pixel to write out (default 0,0)"))
     q.add_argument("--weight", type=index_tuple, default=(0, 0), metavar="A,B[,K]",
-                   help="the kernel weight whose gradient to list (default 0,0)")
+                   help=_("the kernel weight whose gradient to list (default 0,0)"))
     q.add_argument("--pixel", type=index_tuple, metavar="R,C[,K]",
-                   help="the input pixel whose gradient to list (default: the centre)")
+                   help=_("the input pixel whose gradient to list (default: the centre)"))
     input_options(q)
 
     for name, help_, description, func in (
-            ("sharing", "conv vs dense parameter counts per layer",
-             "Parameter sharing: each conv layer's parameters against a dense layer between "
-             "the same sizes.", cmd_sharing),
-            ("sparsity", "inputs per output and receptive field per layer",
-             "Sparse connectivity: how many inputs one output depends on, and the receptive "
-             "field at each depth.", cmd_sparsity),
-            ("network", "the course table: shapes, activation sizes, parameters, cliffs",
-             "The layer table with activation sizes and parameters, and activation-cliff "
-             "warnings.", cmd_network)):
+            ("sharing", _("conv vs dense parameter counts per layer"),
+             _("Parameter sharing: each conv layer's parameters against a dense layer between "
+               "the same sizes."), cmd_sharing),
+            ("sparsity", _("inputs per output and receptive field per layer"),
+             _("Sparse connectivity: how many inputs one output depends on, and the receptive "
+               "field at each depth."), cmd_sparsity),
+            ("network", _("the course table: shapes, activation sizes, parameters, cliffs"),
+             _("The layer table with activation sizes and parameters, and activation-cliff "
+               "warnings."), cmd_network)):
         q = topic(name, help_, description, func)
         q.add_argument("model", nargs="?", metavar="MODEL",
-                       help=f"a built-in model ({', '.join(sorted(MODELS))}) or a checkpoint")
+                       help=_("a built-in model ({names}) or a checkpoint").format(
+                           names=", ".join(sorted(MODELS))))
         q.add_argument("--input-shape", type=input_shape, metavar="H,W,C")
         q.add_argument("--classes", type=positive_int, metavar="K")
         q.add_argument("--conv", type=conv_spec, action="append", metavar="FxK",
-                       help="instead of MODEL: conv layers in order, e.g. --conv 6x5 "
-                       "(repeatable; default input 32,32,3)")
+                       help=_("instead of MODEL: conv layers in order, e.g. --conv 6x5 "
+                       "(repeatable; default input 32,32,3)"))
 
-    q = topic("plot", "filters, feature maps, confusion matrix, curves, saliency",
-              "Draw a picture of a trained model as PNG or SVG (by the --out suffix).",
+    q = topic("plot", _("filters, feature maps, confusion matrix, curves, saliency"),
+              _("Draw a picture of a trained model as PNG or SVG (by the --out suffix)."),
               cmd_plot)
     q.add_argument("kind", choices=PLOTS, metavar="KIND", help=" | ".join(PLOTS))
     q.add_argument("checkpoint", type=Path, metavar="CHECKPOINT")
-    q.add_argument("--out", type=Path, required=True, metavar="FILE", help=".png or .svg")
+    q.add_argument("--out", type=Path, required=True, metavar="FILE", help=_(".png or .svg"))
     q.add_argument("--image", type=Path, metavar="IMG",
-                   help="features/saliency: a PNG/JPG (default: a test image of the "
-                   "checkpoint's data set)")
+                   help=_("features/saliency: a PNG/JPG (default: a test image of the "
+                   "checkpoint's data set)"))
     q.add_argument("--index", type=non_negative_int, default=0, metavar="N",
-                   help="which test image without --image (default 0)")
-    q.add_argument("--invert", action="store_true", help="invert the grey levels of --image")
+                   help=_("which test image without --image (default 0)"))
+    q.add_argument("--invert", action="store_true", help=_("invert the grey levels of --image"))
     q.add_argument("--layer", type=non_negative_int, metavar="N",
-                   help="filters: the conv layer's index (default: the first conv)")
+                   help=_("filters: the conv layer's index (default: the first conv)"))
     q.add_argument("--label", type=non_negative_int, metavar="K",
-                   help="saliency: the class (default: the predicted one)")
-    q.add_argument("--dataset", help="confusion/test images: the data set (default: the "
-                   "checkpoint's)")
+                   help=_("saliency: the class (default: the predicted one)"))
+    q.add_argument("--dataset", help=_("confusion/test images: the data set (default: the "
+                   "checkpoint's)"))
     q.add_argument("--data-dir", type=Path, metavar="DIR")
 
-    q = topic("page", "the interactive HTML explainer page",
-              "Write one self-contained HTML page explaining the model forward and backward.",
+    q = topic("page", _("the interactive HTML explainer page"),
+              _("Write one self-contained HTML page explaining the model forward and backward."),
               cmd_page, json_flag=False)
     q.add_argument("checkpoint", type=Path, metavar="CHECKPOINT")
     q.add_argument("--image", type=Path, action="append", default=[], metavar="IMG",
-                   help="a PNG/JPG to explain (repeatable; default: test images)")
+                   help=_("a PNG/JPG to explain (repeatable; default: test images)"))
     q.add_argument("--label", type=non_negative_int, metavar="K",
-                   help="the class whose loss the backward view shows first (default: the "
-                        "predicted one; the page can switch to any other)")
+                   help=_("the class whose loss the backward view shows first (default: the "
+                        "predicted one; the page can switch to any other)"))
     q.add_argument("--out", type=Path, required=True, metavar="DIR")
 
 
@@ -262,19 +267,20 @@ def _check_fits(x, kernel, dilation: int, padding: int, flag: str) -> None:
     span = [dilation * (k - 1) + 1 for k in kernel]
     room = [n + 2 * padding for n in x.shape[:2]]
     if span[0] > room[0] or span[1] > room[1]:
-        spanning = "" if dilation == 1 else f", spanning {span[0]}x{span[1]}"
-        raise UsageError(f"{flag} {kernel[0]}x{kernel[1]}{spanning} is larger than the input "
-                         f"{x.shape[0]}x{x.shape[1]} padded by {padding} ({room[0]}x"
-                         f"{room[1]}): the window does not fit anywhere")
+        spanning = "" if dilation == 1 else _(", spanning {h}x{w}").format(h=span[0], w=span[1])
+        raise UsageError(_("{flag} {kh}x{kw}{spanning} is larger than the input {h}x{w} padded "
+                           "by {p} ({ph}x{pw}): the window does not fit anywhere").format(
+            flag=flag, kh=kernel[0], kw=kernel[1], spanning=spanning, h=x.shape[0], w=x.shape[1],
+            p=padding, ph=room[0], pw=room[1]))
 
 
 def _dy(args, rng, shape) -> np.ndarray:
     """--dy, or integers 1..4 of ``shape`` (Ho, Wo, C)."""
     if args.dy is not None:
         if args.dy.shape != shape:
-            raise UsageError(f"--dy must have the output's shape {'x'.join(map(str, shape))} "
-                             f"(rows x columns x channels), got "
-                             f"{'x'.join(map(str, args.dy.shape))}")
+            raise UsageError(_("--dy must have the output's shape {shape} (rows x columns x "
+                               "channels), got {got}").format(
+                shape="x".join(map(str, shape)), got="x".join(map(str, args.dy.shape))))
         return args.dy
     return rng.integers(1, 5, size=shape).astype(np.float64)
 
@@ -311,14 +317,15 @@ def cmd_conv(args) -> int:
         f = args.kernel_size
         kernel = rng.integers(-2, 3, size=(f, f, x.shape[2])).astype(np.float64)  # (f, f, C)
     if kernel.shape[2] != x.shape[2]:
-        raise UsageError(f"--kernel has {kernel.shape[2]} channel(s) but the input has "
-                         f"{x.shape[2]}; separate the kernel's channels with '|'")
+        raise UsageError(_("--kernel has {k} channel(s) but the input has {c}; separate the "
+                           "kernel's channels with '|'").format(k=kernel.shape[2], c=x.shape[2]))
     _check_fits(x, kernel.shape[:2], args.dilation, args.padding, "--kernel")
     weight = args.weight if len(args.weight) == 3 else (*args.weight, 0)
     pixel = None if args.pixel is None else (
         args.pixel if len(args.pixel) == 3 else (*args.pixel, 0))
     if len(args.output) != 2:
-        raise UsageError(f"--output must be I,J (one filter: no channel), got {args.output}")
+        raise UsageError(_("--output must be I,J (one filter: no channel), got {got}").format(
+            got=args.output))
     kwargs = dict(stride=args.stride or 1, padding=args.padding, dilation=args.dilation,
                   output=args.output, weight=weight, pixel=pixel)
     forward = _usage(explain_conv, x, kernel, args.bias, **kwargs)
@@ -335,14 +342,15 @@ def _model(args):
 
     if args.conv:
         if args.model is not None or args.classes is not None:
-            raise UsageError("--conv builds its own model; drop MODEL and --classes")
+            raise UsageError(_("--conv builds its own model; drop MODEL and --classes"))
         shape = args.input_shape or (32, 32, 3)
         try:
             return Sequential([Conv2D(f, k) for f, k in args.conv], shape)
         except LayerShapeError as e:
-            raise UsageError(f"--conv layers do not fit --input-shape {shape}: {e}") from None
+            raise UsageError(_("--conv layers do not fit --input-shape {shape}: {error}").format(
+                shape=shape, error=e)) from None
     if args.model is None:
-        raise UsageError("give a MODEL (a built-in name or a checkpoint) or --conv FxK")
+        raise UsageError(_("give a MODEL (a built-in name or a checkpoint) or --conv FxK"))
     return model_from_arg(args.model, args.input_shape, args.classes)
 
 
@@ -364,11 +372,12 @@ def cmd_network(args) -> int:
 def _dataset_name(args, ck) -> str:
     name = args.dataset or ck.dataset
     if name is None:
-        raise UsageError(f"{str(args.checkpoint)!r} does not say which data set it was trained "
-                         f"on; give --dataset (or --image)")
+        raise UsageError(_("{path} does not say which data set it was trained on; give "
+                           "--dataset (or --image)").format(path=repr(str(args.checkpoint))))
     from ..data import DATASETS
     if name not in DATASETS:
-        raise UsageError(f"--dataset must be one of {sorted(DATASETS)}, got {name!r}")
+        raise UsageError(_("--dataset must be one of {names}, got {name}").format(
+            names=sorted(DATASETS), name=repr(name)))
     return name
 
 
@@ -380,14 +389,16 @@ def _one_input(args, ck):
                          f"are unknown")
     if args.image is not None:
         if not args.image.is_file():
-            raise UsageError(f"image file {str(args.image)!r} does not exist")
+            raise UsageError(_("image file {path} does not exist").format(
+                path=repr(str(args.image))))
         raw = read_model_image(args.image, ck.input_shape, args.invert)  # (H, W, C) uint8
         return norm(raw[None])[0], str(args.image), None
     from ..data import load_dataset
     name = _dataset_name(args, ck)
     _train, test = load_dataset(name, args.data_dir)
     if args.index >= len(test):
-        raise UsageError(f"--index {args.index} is beyond the {len(test)} test images")
+        raise UsageError(_("--index {index} is beyond the {n} test images").format(
+            index=args.index, n=len(test)))
     if test.input_shape != ck.input_shape:
         raise ValueError(f"the model takes {ck.input_shape} images but {name!r} has "
                          f"{test.input_shape}")
@@ -398,11 +409,14 @@ def _one_input(args, ck):
 def cmd_plot(args) -> int:
     from ..explain import plots
     if args.out.suffix.lower() not in plots.FORMATS:
-        raise UsageError(f"--out {str(args.out)!r} must end in .png or .svg")
+        raise UsageError(_("--out {path} must end in .png or .svg").format(
+            path=repr(str(args.out))))
     if args.kind == "curves" and args.out.suffix.lower() != ".png":
-        raise UsageError("training curves are written as PNG only; use an --out ending in .png")
+        raise UsageError(_("training curves are written as PNG only; use an --out ending in "
+                           ".png"))
     if not args.out.parent.is_dir() and str(args.out.parent):
-        raise UsageError(f"the directory of --out {str(args.out.parent)!r} does not exist")
+        raise UsageError(_("the directory of --out {path} does not exist").format(
+            path=repr(str(args.out.parent))))
     ck = load_checkpoint_arg(args.checkpoint)
     model = ck.model
     info = {"kind": args.kind, "checkpoint": str(args.checkpoint), "out": str(args.out)}
@@ -419,7 +433,8 @@ def cmd_plot(args) -> int:
         else:
             k = int(model.output_shape[0])
             if args.label is not None and args.label >= max(k, 2):
-                raise UsageError(f"--label {args.label} is not a class of the model (0..{k - 1})")
+                raise UsageError(_("--label {label} is not a class of the model (0..{last})")
+                                 .format(label=args.label, last=k - 1))
             s = plots.plot_saliency(model, x, args.out, label=args.label,
                                     class_names=ck.class_names)
             _s, label = plots.saliency(model, x, args.label)
@@ -456,9 +471,10 @@ def cmd_page(args) -> int:
     from ..explain.page import write_page  # written by the explainer-page module, loaded only here
     for path in args.image:
         if not path.is_file():
-            raise UsageError(f"image file {str(path)!r} does not exist")
+            raise UsageError(_("image file {path} does not exist").format(path=repr(str(path))))
     if not args.checkpoint.exists():
-        raise UsageError(f"checkpoint file {str(args.checkpoint)!r} does not exist")
+        raise UsageError(_("checkpoint file {path} does not exist").format(
+            path=repr(str(args.checkpoint))))
     path = write_page(args.checkpoint, args.image, args.out, label=args.label)
     console().print(_("wrote {path}").format(path=path))
     return 0
