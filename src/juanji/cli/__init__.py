@@ -13,6 +13,8 @@ Examples::
     juanji predict runs/digits-digits/best.npz seven.png --top-k 3
     juanji summary course --input-shape 32,32,3    # the course's table, parameter counts included
     juanji check my_solution.py --lang zh          # grade course functions, diagnoses in Chinese
+    juanji export runs/digits-digits/best.npz --to onnx digits.onnx  # or --to torch digits.pt2
+    juanji import digits.onnx --out imported.npz   # ONNX/.pt2/TorchScript -> checkpoint
 
 Also ``python -m juanji ...``. Exit codes:
 
@@ -29,7 +31,7 @@ import argparse
 import os
 import sys
 
-from . import check, data, evaluate, explain, summary, train
+from . import check, data, evaluate, explain, interop, summary, train
 from ..i18n import LANGUAGES, _, language
 from ._common import Parser, UsageError
 
@@ -53,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--lang", choices=LANGUAGES, default=argparse.SUPPRESS, help=lang_help)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    for group in (train, evaluate, summary, explain, data, check):
+    for group in (train, evaluate, summary, explain, data, interop, check):
         group.add_parser(sub, common)
     return parser
 

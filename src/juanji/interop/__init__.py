@@ -15,7 +15,9 @@ Layout rules shared by every converter:
 torch, onnx and onnxruntime are imported only inside these functions.
 """
 
-from .torch import from_torch, load_torch_state_dict, to_torch
-from .onnx import from_onnx, to_onnx
+from .torch import (from_torch, from_torchscript, load_torch_program, load_torch_state_dict,
+                    save_torch_program, to_torch)
+from .onnx import from_onnx, onnx_metadata, to_onnx
 
-__all__ = ["to_torch", "from_torch", "load_torch_state_dict", "to_onnx", "from_onnx"]
+__all__ = ["to_torch", "from_torch", "load_torch_state_dict", "save_torch_program",
+           "load_torch_program", "from_torchscript", "to_onnx", "from_onnx", "onnx_metadata"]

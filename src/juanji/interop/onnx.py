@@ -27,11 +27,13 @@ def _pads(pad) -> list[int]:
     return [int(t), int(l), int(b), int(r)]
 
 
-def to_onnx(model: Sequential, path) -> None:
+def to_onnx(model: Sequential, path, *, metadata: dict | None = None) -> None:
     """Write ``model`` as an ONNX file at ``path`` (atomically), input (N, C, H, W) in its dtype.
 
     Weights are stored bit for bit in the model's dtype (float32 or float64) in the frameworks'
     layouts (see :mod:`juanji.interop`), so ``from_onnx(path)`` gives back the same numbers.
+    ``metadata`` (str -> str) goes into the model's ``metadata_props``, read back by
+    :func:`onnx_metadata`; ``juanji export`` stores the normaliser there as JSON.
     """
     import onnx
     from onnx import TensorProto, helper, numpy_helper
@@ -111,6 +113,10 @@ def to_onnx(model: Sequential, path) -> None:
         [helper.make_tensor_value_info("output", elem, ["N", *model.output_shape])], inits)
     proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
                               producer_name="juanji")
+    for key, value in (metadata or {}).items():
+        if not (isinstance(key, str) and isinstance(value, str)):
+            raise TypeError(f"`metadata` must map str to str, got {key!r}: {type(value).__name__}")
+        proto.metadata_props.add(key=key, value=value)
     proto.ir_version = 8  # readable by onnxruntime >= 1.14
     onnx.checker.check_model(proto, full_check=True)
     atomic_write_bytes(path, proto.SerializeToString())
@@ -132,6 +138,13 @@ def _onnx_pads(attrs, op, name):
         raise ValueError(f"node {name} ({op}): auto_pad {attrs['auto_pad']!r} is not supported")
     t, l, b, r = attrs.get("pads", [0, 0, 0, 0])
     return ((t, b), (l, r))
+
+
+def onnx_metadata(path) -> dict[str, str]:
+    """The ``metadata_props`` of the ONNX file at ``path`` as a dict (empty when there are none)."""
+    import onnx
+    proto = onnx.load(str(path), load_external_data=False)
+    return {p.key: p.value for p in proto.metadata_props}
 
 
 def from_onnx(path) -> Sequential:

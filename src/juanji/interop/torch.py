@@ -1,4 +1,6 @@
-"""juanji <-> PyTorch: ``to_torch``, ``from_torch``, ``load_torch_state_dict``.
+"""juanji <-> PyTorch: ``to_torch``, ``from_torch``, ``load_torch_state_dict``; files:
+``save_torch_program`` / ``load_torch_program`` (a ``torch.export`` ``.pt2`` file, which PyTorch
+runs without juanji) and ``from_torchscript`` (TorchScript files written elsewhere).
 
 >>> from juanji.models import build_model
 >>> import torch
@@ -120,6 +122,161 @@ def to_torch(model: Sequential):
     out = nn.Sequential(*mods)
     out.train(model.training)
     return out
+
+
+METADATA_FILE = "juanji.json"  # the archive's extra file holding juanji's metadata (JSON)
+
+
+def save_torch_program(model: Sequential, path, *, metadata: dict | None = None) -> None:
+    """Write ``to_torch(model)`` in eval mode as a ``torch.export`` program (a ``.pt2`` file) at
+    ``path``, atomically; the batch size is free, the input (N, C, H, W) in the model's dtype.
+
+    PyTorch alone runs it: ``torch.export.load(path).module()(x)`` (no juanji, no pickled Python
+    classes: the graph is stored as JSON, the weights as raw tensors). ``metadata`` (JSON-able)
+    is written as the extra file ``juanji.json`` together with ``model.config()`` under
+    ``"architecture"``, which :func:`load_torch_program` rebuilds the model from.
+    """
+    import io
+    import json
+
+    import torch
+
+    from juanji._atomic import atomic_write_bytes
+
+    if not isinstance(model, Sequential):
+        raise TypeError(f"`model` must be a juanji Sequential, got {type(model).__name__}")
+    if metadata is not None and not isinstance(metadata, dict):
+        raise TypeError(f"`metadata` must be a dict, got {type(metadata).__name__}")
+    net = to_torch(model).eval()
+    dt = torch.float64 if model.dtype == np.float64 else torch.float32
+    h, w, c = model.input_shape
+    example = (torch.zeros(2, c, h, w, dtype=dt),)
+    program = torch.export.export(net, example,
+                                  dynamic_shapes=({0: torch.export.Dim("N", min=1)},))
+    text = json.dumps({**(metadata or {}), "architecture": model.config()})
+    buffer = io.BytesIO()
+    torch.export.save(program, buffer, extra_files={METADATA_FILE: text})
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def load_torch_program(path) -> tuple[Sequential, dict]:
+    """``(model, metadata)`` from a ``.pt2`` file written by :func:`save_torch_program`: the
+    model rebuilt from the stored architecture with the program's weights (exact).
+
+    A ``torch.export`` program from elsewhere holds no layer list juanji can read back; export
+    it to ONNX (``torch.onnx.export``) or save its ``state_dict()`` instead.
+    """
+    import json
+
+    import torch
+
+    extra = {METADATA_FILE: ""}
+    try:
+        program = torch.export.load(str(path), extra_files=extra)
+    except Exception as e:  # noqa: BLE001 - torch raises many types for a bad archive
+        raise ValueError(f"{str(path)!r} is not a torch.export program "
+                         f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})"
+                         ) from None
+    try:
+        meta = json.loads(extra[METADATA_FILE] or "null")
+        config = meta["architecture"]
+    except (ValueError, KeyError, TypeError):
+        raise ValueError(f"{str(path)!r} is a torch.export program without juanji's "
+                         f"architecture (not written by `juanji export`); export the network "
+                         f"to ONNX with torch.onnx.export, or save its state_dict() and give "
+                         f"the architecture, and import that") from None
+    state = dict(program.state_dict)
+    stored = sum(v.numel() for v in state.values())
+    try:  # refuse, before building, an architecture far larger than the weights stored
+        model = Sequential.from_config(config, max_values=stored + (1 << 20))
+    except (ValueError, TypeError, KeyError) as e:
+        raise ValueError(f"{str(path)!r}: cannot rebuild the stored architecture: {e}") from None
+    load_torch_state_dict(model, state)
+    return model.eval(), meta
+
+
+# original_name of a scripted torch.nn module -> how to rebuild the plain module from it
+_SCRIPTED = {
+    "Conv2d": lambda m, nn: nn.Conv2d(m.in_channels, m.out_channels, m.kernel_size, m.stride,
+                                      m.padding, m.dilation, m.groups, m.bias is not None,
+                                      m.padding_mode),
+    "ZeroPad2d": lambda m, nn: nn.ZeroPad2d(m.padding),
+    "ConstantPad2d": lambda m, nn: nn.ConstantPad2d(m.padding, m.value),
+    "MaxPool2d": lambda m, nn: nn.MaxPool2d(m.kernel_size, m.stride, m.padding, m.dilation,
+                                            m.return_indices, m.ceil_mode),
+    "AvgPool2d": lambda m, nn: nn.AvgPool2d(m.kernel_size, m.stride, m.padding, m.ceil_mode,
+                                            m.count_include_pad, m.divisor_override),
+    "AdaptiveAvgPool2d": lambda m, nn: nn.AdaptiveAvgPool2d(m.output_size),
+    "Flatten": lambda m, nn: nn.Flatten(m.start_dim, m.end_dim),
+    "Linear": lambda m, nn: nn.Linear(m.in_features, m.out_features, m.bias is not None),
+    "BatchNorm2d": lambda m, nn: nn.BatchNorm2d(m.num_features, m.eps, m.momentum, m.affine,
+                                                m.track_running_stats),
+    "ReLU": lambda m, nn: nn.ReLU(),
+    "LeakyReLU": lambda m, nn: nn.LeakyReLU(m.negative_slope),
+    "Sigmoid": lambda m, nn: nn.Sigmoid(),
+    "Tanh": lambda m, nn: nn.Tanh(),
+    "Dropout": lambda m, nn: nn.Dropout(m.p),
+    "Identity": lambda m, nn: nn.Identity(),
+}
+
+
+def _unscript(module, where="module"):
+    """A plain ``torch.nn`` module rebuilt from a loaded TorchScript one (Sequential containers
+    and the layers :func:`from_torch` supports), its state copied; anything else is refused by
+    name. Only attributes and tensors are read: no TorchScript code is run."""
+    import torch
+    from torch import nn
+
+    name = getattr(module, "original_name", type(module).__name__)
+    if name == "Sequential":
+        return nn.Sequential(*[_unscript(child, f"{where} {key}" if where == "module" else f"{where}.{key}")
+                               for key, child in module.named_children()])
+    if name not in _SCRIPTED:
+        raise ValueError(f"{where} ({name}) has no juanji counterpart; supported: "
+                         f"{', '.join(_SCRIPTED)} inside Sequential")
+    plain = _SCRIPTED[name](module, nn)
+    state = {k: v for k, v in module.state_dict().items()}
+    if state:
+        floats = [v for v in state.values() if v.is_floating_point()]
+        if floats:
+            plain = plain.to(floats[0].dtype)
+        plain.load_state_dict(state)
+    plain.train(module.training)
+    return plain
+
+
+def from_torchscript(path, input_shape=None) -> tuple[Sequential, str | None]:
+    """``(model, metadata)`` from a TorchScript file (``torch.jit.save``) of an ``nn.Sequential``
+    of the layers :func:`from_torch` supports; ``metadata`` is its ``juanji.json`` extra file
+    (None when absent). ``input_shape`` (H, W, C) is needed unless the metadata gives it.
+    """
+    import json
+
+    import torch
+
+    import warnings
+
+    extra = {METADATA_FILE: ""}
+    try:
+        with warnings.catch_warnings():  # torch.jit is deprecated; reading old files is the point
+            warnings.simplefilter("ignore", DeprecationWarning)
+            scripted = torch.jit.load(str(path), map_location="cpu", _extra_files=extra)
+    except RuntimeError as e:
+        raise ValueError(f"{str(path)!r} is not a TorchScript file ({str(e).splitlines()[0]}); "
+                         f"save the model with torch.jit.save(torch.jit.script(model), path)"
+                         ) from None
+    metadata = extra[METADATA_FILE] or None
+    if isinstance(metadata, bytes):
+        metadata = metadata.decode("utf-8")
+    if input_shape is None and metadata:
+        try:
+            input_shape = tuple(json.loads(metadata)["input_shape"])
+        except (ValueError, KeyError, TypeError):
+            input_shape = None
+    if input_shape is None:
+        raise ValueError(f"{str(path)!r} does not say its input shape; give `input_shape` "
+                         f"(H, W, C)")
+    return from_torch(_unscript(scripted), input_shape), metadata
 
 
 def _flat_modules(module):
