@@ -163,9 +163,10 @@ def test_import_names_an_unsupported_onnx_operator(tmp_path, capsys):
 
 def torch_onnx_file(net, path, **kw):
     """torch.onnx.export's TorchScript exporter (dynamo=False; the new one needs onnxscript,
-    which juanji does not depend on), its deprecation notice silenced."""
+    which juanji does not depend on), its deprecation and constant-folding notices silenced."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", UserWarning)  # torch's own constant-folding notes
         torch.onnx.export(net, torch.zeros(1, 1, 8, 8), str(path), opset_version=OPSET,
                           dynamo=False, **kw)
 

@@ -1,6 +1,9 @@
 """juanji <-> ONNX: onnxruntime agrees with juanji; juanji -> ONNX -> juanji is exact; files
 written by PyTorch's own exporter load."""
 
+import re
+import warnings
+
 import numpy as np
 import onnx
 import onnxruntime as ort
@@ -11,7 +14,7 @@ from torch import nn
 from juanji.interop import from_onnx, to_onnx, to_torch
 from juanji.interop.onnx import OPSET
 
-from .conftest import all_models, batch, nchw
+from .conftest import all_models, batch, nchw, random_models
 
 F32 = 2e-5
 
@@ -73,9 +76,19 @@ def test_trained_digits_same_predictions_in_onnxruntime(tmp_path, trained_digits
     assert np.array_equal(ours.argmax(1), theirs.argmax(1))
 
 
+def torch_onnx_export(net, x, path, **kw):
+    """torch.onnx.export's TorchScript exporter (dynamo=False: the new one needs onnxscript,
+    which juanji does not depend on), its deprecation and constant-folding notices silenced."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", UserWarning)  # torch's own constant-folding notes
+        torch.onnx.export(net, x, str(path), opset_version=OPSET, dynamo=False, **kw)
+
+
 def torch_nets():
-    """Nets written in PyTorch (symmetric padding: torch's exporter writes an asymmetric pad
-    module as a computed Pad, which from_onnx does not fold)."""
+    """Nets written in PyTorch, pad modules and padding='same' with even kernels included (the
+    exporter writes those as a Pad whose pads a subgraph of constants computes, and as
+    auto_pad=SAME_UPPER)."""
     torch.manual_seed(0)
     digits = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
                            nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
@@ -90,19 +103,21 @@ def torch_nets():
     with torch.no_grad():
         every[1].running_mean.uniform_(-1, 1)
         every[1].running_var.uniform_(0.5, 2)
+    pads = nn.Sequential(nn.ZeroPad2d((0, 1, 1, 0)), nn.Conv2d(2, 4, 2), nn.ReLU(),
+                         nn.Conv2d(4, 4, (2, 3), padding="same", dilation=(1, 2)),
+                         nn.ConstantPad2d((1, 0, 0, 1), float("-inf")), nn.MaxPool2d(2),
+                         nn.ZeroPad2d((1, 0, 1, 0)), nn.AvgPool2d(2, 1), nn.Flatten(),
+                         nn.Linear(4 * 3 * 3, 3))
     return {"digits": (digits.eval(), (8, 8, 1)), "every": (every.eval(), (9, 10, 4)),
-            "gap": (gap.eval(), (7, 9, 3))}
+            "gap": (gap.eval(), (7, 9, 3)), "pads": (pads.eval(), (6, 6, 2))}
 
 
-@pytest.mark.parametrize("name", ["digits", "every", "gap"])
+@pytest.mark.parametrize("name", ["digits", "every", "gap", "pads"])
 def test_pytorch_exporter_files_load(tmp_path, name):
-    """torch.onnx.export (the TorchScript exporter, dynamo=False: the new one needs onnxscript,
-    which juanji does not depend on)."""
     net, (h, w, c) = torch_nets()[name]
     x = torch.randn(5, c, h, w, generator=torch.Generator().manual_seed(0))
     path = tmp_path / "torch.onnx"
-    torch.onnx.export(net, x, str(path), input_names=["input"], output_names=["output"],
-                      opset_version=OPSET, dynamo=False,
+    torch_onnx_export(net, x, path, input_names=["input"], output_names=["output"],
                       dynamic_axes={"input": {0: "N"}, "output": {0: "N"}})
     back = from_onnx(path)
     with torch.no_grad():
@@ -113,10 +128,38 @@ def test_pytorch_exporter_files_load(tmp_path, name):
 
 def test_from_onnx_names_an_unsupported_operator(tmp_path):
     net = nn.Sequential(nn.Conv2d(1, 2, 3), nn.GELU(), nn.Flatten(), nn.Linear(72, 2)).eval()
-    torch.onnx.export(net, torch.zeros(1, 1, 8, 8), str(tmp_path / "g.onnx"), dynamo=False,
-                      opset_version=OPSET)
+    torch_onnx_export(net, torch.zeros(1, 1, 8, 8), tmp_path / "g.onnx")
     with pytest.raises(ValueError, match="operator 'Gelu'|operator 'Erf'|operator 'Div'"):
         from_onnx(tmp_path / "g.onnx")
+
+
+@pytest.mark.parametrize("name,model", random_models().items())
+def test_to_torch_then_pytorch_exporter_gives_back_the_same_model(tmp_path, name, model):
+    """juanji -> to_torch (ZeroPad2d / -inf pads for asymmetric padding) -> torch.onnx.export ->
+    from_onnx: the same outputs; without BatchNorm (which the exporter folds into the conv
+    before it) the same weights bit for bit and the same padding, resolved."""
+    from juanji.nn import BatchNorm2D
+    h, w, c = model.input_shape
+    torch_onnx_export(to_torch(model).eval(), torch.zeros(1, c, h, w), tmp_path / "t.onnx",
+                      input_names=["input"], dynamic_axes={"input": {0: "N"}})
+    back = from_onnx(tmp_path / "t.onnx")
+    x = batch(model)
+    assert np.abs(back.forward(x) - model.forward(x)).max() < F32
+    if not any(isinstance(layer, BatchNorm2D) for layer in model.layers):
+        for key, value in model.state_dict().items():
+            assert np.array_equal(back.state_dict()[key], value), key
+        assert same_hyperparameters(back, model)
+
+
+@pytest.mark.parametrize("pad,message", [
+    (nn.ReflectionPad2d(1), "mode b'reflect' is not supported"),
+    (nn.ConstantPad2d(1, 0.5), "a Pad of 0.5 before it is supported only"),
+])
+def test_from_onnx_refuses_a_pad_it_cannot_fold(tmp_path, pad, message):
+    net = nn.Sequential(pad, nn.Conv2d(1, 2, 3), nn.Flatten(), nn.Linear(2 * 8 * 8, 2)).eval()
+    torch_onnx_export(net, torch.zeros(1, 1, 8, 8), tmp_path / "p.onnx")
+    with pytest.raises(ValueError, match=re.escape(message)):
+        from_onnx(tmp_path / "p.onnx")
 
 
 def test_to_onnx_writes_nothing_on_an_unexportable_model(tmp_path):

@@ -116,9 +116,10 @@ def cmd_export(args) -> int:
         out.print("inputs: the checkpoint holds no normaliser; the file takes whatever the "
                   "model was trained on")
     else:
-        where = ("metadata_props['juanji']" if args.fmt == "onnx" else "extra file juanji.json")
+        where = ("the file's metadata_props['juanji']" if args.fmt == "onnx"
+                 else "the archive's extra file juanji.json")
         out.print(f"inputs: x = (uint8 / 255 - mean) / std with mean "
-                  f"{_fmt(norm.mean)}, std {_fmt(norm.std)}; not in the graph, stored in the file's "
+                  f"{_fmt(norm.mean)}, std {_fmt(norm.std)}; not in the graph, stored in "
                   f"{where}")
     out.print(f"checked in {runtime}: max |difference| from juanji {diff:.2g} on 16 random "
               f"inputs")

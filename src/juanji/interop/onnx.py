@@ -4,8 +4,10 @@ The graph takes ``input`` (N, C, H, W) (N dynamic) and gives ``output``; it is b
 ``onnx.helper`` at opset :data:`OPSET`, checked by ``onnx.checker`` and written atomically.
 Operators: Conv, MaxPool, AveragePool, GlobalAveragePool, Flatten, Gemm, Relu, LeakyRelu, Sigmoid,
 Tanh, Dropout (written as Identity: an exported model is for inference), BatchNormalization.
-``from_onnx`` reads those plus MatMul + Add (for Gemm), Identity, Dropout, and the
-Reshape-to-(N, -1) that stands for a flatten, so PyTorch's own exporter's files load.
+``from_onnx`` reads those plus MatMul + Add (for Gemm), Identity, Dropout, the
+Reshape-to-(N, -1) that stands for a flatten, ``auto_pad`` and a constant ``Pad`` of H and W
+right before a Conv or pool (whose ``pads`` PyTorch's exporter computes in a small subgraph of
+constants, evaluated here with NumPy), so PyTorch's own exporter's files load.
 """
 
 from __future__ import annotations
@@ -133,11 +135,106 @@ def _real(value) -> float:
     return float(str(np.float32(value)))
 
 
-def _onnx_pads(attrs, op, name):
-    if attrs.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET"):
-        raise ValueError(f"node {name} ({op}): auto_pad {attrs['auto_pad']!r} is not supported")
-    t, l, b, r = attrs.get("pads", [0, 0, 0, 0])
-    return ((t, b), (l, r))
+def _onnx_pads(attrs, op, name, hw, kernel):
+    """A Conv's or pool's padding as ((top, bottom), (left, right)) for input size ``hw``:
+    ``pads`` as given, or ``auto_pad`` (torch.onnx.export writes ``SAME_UPPER`` for
+    ``Conv2d(padding='same')`` with an even kernel) worked out by ONNX's rule."""
+    auto = attrs.get("auto_pad", b"NOTSET")
+    auto = auto.decode() if isinstance(auto, bytes) else auto
+    if auto == "NOTSET":
+        t, l, b, r = attrs.get("pads", [0, 0, 0, 0])
+        return ((t, b), (l, r))
+    if auto == "VALID":
+        return ((0, 0), (0, 0))
+    if auto in ("SAME_UPPER", "SAME_LOWER"):
+        pads = []
+        for n, k, s, d in zip(hw, kernel, attrs.get("strides", [1, 1]),
+                              attrs.get("dilations", [1, 1])):
+            out = -(-n // s)  # ceil(n / s)
+            total = max((out - 1) * s + (k - 1) * d + 1 - n, 0)
+            small = total // 2
+            pads.append((small, total - small) if auto == "SAME_UPPER"
+                        else (total - small, small))
+        return tuple(pads)
+    raise ValueError(f"node {name} ({op}): auto_pad {auto!r} is not one of NOTSET, VALID, "
+                     f"SAME_UPPER, SAME_LOWER")
+
+
+def _fold_constants(nodes, consts) -> list:
+    """Evaluate (with NumPy) the nodes whose inputs are all constants, adding their outputs to
+    ``consts``; returns the other nodes. torch.onnx.export computes a ``ZeroPad2d``'s ``pads``
+    this way (ConstantOfShape, Concat, Reshape, Slice, Transpose, Cast)."""
+    from onnx import helper, numpy_helper
+
+    def run(n, ins, a):
+        op = n.op_type
+        if op == "ConstantOfShape":
+            value = numpy_helper.to_array(a["value"]) if "value" in a else np.zeros(1, np.float32)
+            return np.full(tuple(ins[0]), value.reshape(-1)[0], dtype=value.dtype)
+        if op == "Concat":
+            return np.concatenate(ins, axis=a["axis"])
+        if op == "Reshape":
+            shape = [d if d != 0 or a.get("allowzero", 0) else ins[0].shape[i]
+                     for i, d in enumerate(ins[1])]
+            return ins[0].reshape(shape)
+        if op == "Slice":
+            starts, ends = ins[1], ins[2]
+            axes = ins[3] if len(ins) > 3 and ins[3] is not None else range(len(starts))
+            steps = ins[4] if len(ins) > 4 and ins[4] is not None else [1] * len(starts)
+            index = [slice(None)] * ins[0].ndim
+            for start, end, axis, step in zip(starts, ends, axes, steps):
+                index[int(axis)] = slice(int(start), int(end), int(step))
+            return ins[0][tuple(index)]
+        if op == "Transpose":
+            return ins[0].transpose(a.get("perm", None))
+        if op == "Cast":
+            return ins[0].astype(helper.tensor_dtype_to_np_dtype(a["to"]))
+        if op in ("Unsqueeze", "Squeeze"):
+            axes = tuple(int(v) for v in ins[1]) if len(ins) > 1 else tuple(a.get("axes", ()))
+            return (np.expand_dims(ins[0], axes) if op == "Unsqueeze"
+                    else np.squeeze(ins[0], axes or None))
+        return None
+
+    rest = []
+    for n in nodes:
+        ins = [consts.get(i) if i else None for i in n.input]
+        known = n.input and all(v is not None for v, i in zip(ins, n.input) if i)
+        out = run(n, ins, _attrs(n)) if known else None
+        if out is None:
+            rest.append(n)
+        else:
+            consts[n.output[0]] = out
+    return rest
+
+
+def _pad_step(n, a, consts, name):
+    """An ONNX ``Pad`` of the spatial axes only, constant mode: (((t, b), (l, r)), value)."""
+    if a.get("mode", b"constant") not in (b"constant", "constant"):
+        raise ValueError(f"node {name} (Pad): mode {a['mode']!r} is not supported; only constant")
+    if len(n.input) < 2 or n.input[1] not in consts or len(n.input) > 3 and n.input[3]:
+        raise ValueError(f"node {name} (Pad): its pads must be constants over all four axes")
+    pads = [int(v) for v in consts[n.input[1]]]  # [N0, C0, H0, W0, N1, C1, H1, W1]
+    if len(pads) != 8 or pads[0] or pads[1] or pads[4] or pads[5] or min(pads) < 0:
+        raise ValueError(f"node {name} (Pad): only non-negative padding of H and W is supported, "
+                         f"got pads {pads}")
+    value = float(consts[n.input[2]].reshape(-1)[0]) if len(n.input) > 2 and n.input[2] else 0.0
+    return ((pads[2], pads[6]), (pads[3], pads[7])), value
+
+
+def _merge_onnx_pad(pending, own, op, a, name):
+    """The padding of a layer right after a ``Pad``: the Pad's, when the layer has none itself
+    and the pad value fits it (0 for Conv and AveragePool with count_include_pad, -inf for
+    MaxPool)."""
+    if pending is None:
+        return own
+    pad, value = pending
+    fits = (op == "Conv" and value == 0.0 or op == "MaxPool" and value == float("-inf")
+            or op == "AveragePool" and value == 0.0 and a.get("count_include_pad", 0))
+    if not fits or own != ((0, 0), (0, 0)):
+        raise ValueError(f"node {name} ({op}): a Pad of {value} before it is supported only "
+                         f"before a Conv (0), a MaxPool (-inf) or an AveragePool (0, "
+                         f"count_include_pad=1) without padding of its own")
+    return pad
 
 
 def onnx_metadata(path) -> dict[str, str]:
@@ -172,29 +269,39 @@ def from_onnx(path) -> Sequential:
     dtype = np.float64 if inputs[0].type.tensor_type.elem_type == onnx.TensorProto.DOUBLE \
         else np.float32
     layers, weights, cur = [], [], inputs[0].name
-    nodes = [n for n in g.node if n.op_type != "Constant"]
+    nodes = _fold_constants([n for n in g.node if n.op_type != "Constant"], consts)
+    shape, pending_pad = (h, w, c), None  # the next layer's input (H, W, C); a Pad to merge
     k = 0
     while k < len(nodes):
         n = nodes[k]
         k += 1
         op, a, name = n.op_type, _attrs(n), n.name or n.output[0]
-        if n.input[0] != cur:
+        if not n.input or n.input[0] != cur:
             raise ValueError(f"node {name} ({op}) does not read the previous node's output: "
                              f"only a chain of layers is supported")
+        if pending_pad is not None and op not in ("Conv", "MaxPool", "AveragePool"):
+            raise ValueError(f"node {name} ({op}): a Pad is supported only right before a "
+                             f"Conv, MaxPool or AveragePool")
         wts = {}
         if op == "Conv":
             wt = consts[n.input[1]]  # (Co, Ci/g, kh, kw)
             wts["weight"] = wt.transpose(2, 3, 1, 0)  # (kh, kw, Ci/g, Co)
             if len(n.input) > 2:
                 wts["bias"] = consts[n.input[2]]
+            pad = _merge_onnx_pad(pending_pad, _onnx_pads(a, op, name, shape[:2], wt.shape[2:]),
+                                  op, a, name)
+            pending_pad = None
             layer = Conv2D(wt.shape[0], tuple(wt.shape[2:]), stride=tuple(a.get("strides", [1, 1])),
-                           padding=_onnx_pads(a, op, name), dilation=tuple(a.get("dilations", [1, 1])),
+                           padding=pad, dilation=tuple(a.get("dilations", [1, 1])),
                            groups=a.get("group", 1), use_bias=len(n.input) > 2)
         elif op in ("MaxPool", "AveragePool"):
             if op == "MaxPool" and (any(d != 1 for d in a.get("dilations", [1, 1]))
                                     or len(n.output) > 1 and n.output[1]):
                 raise ValueError(f"node {name} (MaxPool): dilations and indices are not supported")
-            kw = dict(stride=tuple(a.get("strides", [1, 1])), padding=_onnx_pads(a, op, name),
+            pad = _merge_onnx_pad(pending_pad, _onnx_pads(a, op, name, shape[:2],
+                                                          a["kernel_shape"]), op, a, name)
+            pending_pad = None
+            kw = dict(stride=tuple(a.get("strides", [1, 1])), padding=pad,
                       ceil_mode=bool(a.get("ceil_mode", 0)))
             layer = (MaxPool2D(tuple(a["kernel_shape"]), **kw) if op == "MaxPool" else
                      AvgPool2D(tuple(a["kernel_shape"]),
@@ -246,13 +353,21 @@ def from_onnx(path) -> Sequential:
         elif op == "Identity":
             cur = n.output[0]
             continue
+        elif op == "Pad":
+            pending_pad = _pad_step(n, a, consts, name)
+            cur = n.output[0]
+            continue
         else:
             raise ValueError(
                 f"node {name}: operator {op!r} has no juanji counterpart; supported: Conv, "
                 f"MaxPool, AveragePool, GlobalAveragePool, Flatten, Reshape (N, -1), Gemm, "
                 f"MatMul+Add, Relu, LeakyRelu, Sigmoid, Tanh, Dropout, BatchNormalization, "
-                f"Identity")
+                f"Identity, Pad (constant, before Conv or a pool)")
         cur = n.output[0]
+        try:
+            shape = layer.output_shape(shape)
+        except ValueError as e:
+            raise ValueError(f"node {name} ({op}) on input {shape}: {e}") from None
         layers.append(layer)
         weights.append(wts)
     model = Sequential(layers, (h, w, c), dtype=dtype)
