@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from juanji.interop import images_to_nchw, images_to_nhwc, kernel_from_framework, kernel_to_framework
+
 # Tolerances the issue fixes: float64 to 1e-10 relative, float32 to 1e-4.
 RTOL = {np.float64: 1e-10, np.float32: 1e-4}
 ATOL = {np.float64: 1e-12, np.float32: 1e-5}
@@ -42,22 +44,23 @@ def assert_grad_matches_fd(analytic, f, x, dy, what="", rtol=1e-6, atol=1e-7):
 
 
 def nhwc_to_torch(x: np.ndarray):
-    """(N, H, W, C) numpy -> (N, C, H, W) torch tensor with requires_grad."""
+    """(N, H, W, C) numpy -> (N, C, H, W) torch tensor with requires_grad (juanji.interop's
+    layout rule)."""
     import torch
-    return torch.tensor(x.transpose(0, 3, 1, 2).copy(), requires_grad=True)  # (N, C, H, W)
+    return torch.tensor(images_to_nchw(x), requires_grad=True)  # (N, C, H, W)
 
 
 def torch_to_nhwc(t) -> np.ndarray:
     """(N, C, H, W) torch tensor -> (N, H, W, C) numpy."""
-    return t.detach().numpy().transpose(0, 2, 3, 1)  # (N, H, W, C)
+    return images_to_nhwc(t.detach().numpy())  # (N, H, W, C)
 
 
 def hwio_to_torch(w: np.ndarray):
     """Kernel (kh, kw, C_in/g, C_out) -> torch's (C_out, C_in/g, kh, kw), requires_grad."""
     import torch
-    return torch.tensor(w.transpose(3, 2, 0, 1).copy(), requires_grad=True)  # (Co, Ci/g, kh, kw)
+    return torch.tensor(kernel_to_framework(w).copy(), requires_grad=True)  # (Co, Ci/g, kh, kw)
 
 
 def torch_to_hwio(t) -> np.ndarray:
     """torch (C_out, C_in/g, kh, kw) -> (kh, kw, C_in/g, C_out)."""
-    return t.detach().numpy().transpose(2, 3, 1, 0)  # (kh, kw, Ci/g, Co)
+    return kernel_from_framework(t.detach().numpy())  # (kh, kw, Ci/g, Co)

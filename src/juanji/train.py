@@ -255,7 +255,7 @@ def fit(model, train: Dataset, *, val: Dataset | None = None, epochs: int, batch
         progress: bool = True, start_epoch: int = 0, history: History | None = None,
         checkpoint_extra: dict | None = None, augment=None, monitor: str = "loss",
         dataset_name: str | None = None,
-        comm=None) -> History:
+        comm=None, on_epoch_end=None) -> History:
     """Train ``model`` on ``train`` for epochs ``start_epoch + 1 .. epochs``.
 
     Args:
@@ -281,6 +281,9 @@ def fit(model, train: Dataset, *, val: Dataset | None = None, epochs: int, batch
             `juanji.data.Augment`), seeded by ``(seed, epoch)`` so resuming stays exact.
         monitor: ``"loss"`` (default) or ``"accuracy"``: what "best" and early stopping watch, on
             the validation data when given, else on the training epoch.
+        on_epoch_end: None, or ``on_epoch_end(metrics: EpochMetrics) -> bool`` called after each
+            epoch (after its checkpoints); a true result stops the run
+            (``history.stopped_early``). ``juanji.model.Model.fit`` runs its callbacks here.
         comm: None (one process), or a `juanji.distributed.Communicator`: data-parallel
             training, every rank calling fit with the same arguments. Rank 0's weights, optimiser
             state and normaliser are broadcast first; each rank runs its share of every global
@@ -422,6 +425,8 @@ def fit(model, train: Dataset, *, val: Dataset | None = None, epochs: int, batch
                 save(BEST, epoch + 1)
             save(LAST, epoch + 1)
         _say(_epoch_line(metrics, epochs, seen), progress)
+        if on_epoch_end is not None and on_epoch_end(metrics):
+            history.stopped_early = True
     return history
 
 

@@ -18,17 +18,17 @@
 from juanji.data.augment import Augment
 from juanji.data.batches import BatchIterator
 from juanji.data.cifar import load_cifar
-from juanji.data.dataset import Dataset
+from juanji.data.dataset import Dataset, NormalizedDataset
 from juanji.data.digits import load_digits
 from juanji.data.folder import load_image_folder
 from juanji.data.h5 import load_course_h5
 from juanji.data.idx import IdxFormatError, read_idx
 from juanji.data.mnist import load_idx_dataset
-from juanji.data.normalize import Normalizer
+from juanji.data.normalize import InputsAsGiven, Normalizer
 from juanji.data.registry import DATASETS, DatasetInfo, load_dataset
 
 __all__ = [
     "Augment", "BatchIterator", "DATASETS", "Dataset", "DatasetInfo", "IdxFormatError",
-    "Normalizer", "load_cifar", "load_course_h5", "load_dataset", "load_digits",
+    "InputsAsGiven", "NormalizedDataset", "Normalizer", "load_cifar", "load_course_h5", "load_dataset", "load_digits",
     "load_idx_dataset", "load_image_folder", "read_idx",
 ]

@@ -27,7 +27,7 @@ import numpy as np
 from juanji.validation import check_int
 
 from juanji.data.augment import AUGMENT_STREAM
-from juanji.data.dataset import Dataset
+from juanji.data.dataset import Dataset, NormalizedDataset
 from juanji.data.normalize import Normalizer
 
 
@@ -148,7 +148,9 @@ def _arrays(data) -> tuple[np.ndarray, np.ndarray]:
                         f"got {type(data).__name__}")
     else:
         x, y = data
-    if not isinstance(x, np.ndarray) or x.dtype != np.uint8 or x.ndim != 4:
+    if isinstance(data, NormalizedDataset):
+        pass  # float inputs, checked by NormalizedDataset itself
+    elif not isinstance(x, np.ndarray) or x.dtype != np.uint8 or x.ndim != 4:
         raise TypeError(f"`data` x must be a uint8 numpy.ndarray (N, H, W, C), got "
                         f"{getattr(x, 'dtype', type(x).__name__)} {getattr(x, 'shape', '')}")
     if not isinstance(y, np.ndarray) or y.ndim != 1 or y.dtype.kind not in "iu":

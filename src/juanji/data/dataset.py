@@ -36,11 +36,7 @@ class Dataset:
 
     def __post_init__(self):
         x, y = self.x, self.y
-        if not isinstance(x, np.ndarray) or x.dtype != np.uint8 or x.ndim != 4:
-            raise TypeError(
-                "`x` must be a uint8 numpy.ndarray of shape (N, H, W, C), got "
-                f"{_describe(x)}"
-            )
+        self._check_x(x)
         if x.shape[1] in (1, 3) and min(x.shape[2], x.shape[3]) > 4:
             raise ValueError(
                 f"`x` has shape {x.shape}, which looks channels-first (N, C, H, W) with "
@@ -71,6 +67,14 @@ class Dataset:
         object.__setattr__(self, "x", x)
         object.__setattr__(self, "y", y)
         object.__setattr__(self, "class_names", tuple(names))
+
+    @staticmethod
+    def _check_x(x) -> None:
+        if not isinstance(x, np.ndarray) or x.dtype != np.uint8 or x.ndim != 4:
+            raise TypeError(
+                "`x` must be a uint8 numpy.ndarray of shape (N, H, W, C), got "
+                f"{_describe(x)}"
+            )
 
     def __len__(self) -> int:
         return len(self.y)
@@ -138,3 +142,24 @@ def _describe(a) -> str:
     if isinstance(a, np.ndarray):
         return f"array of dtype {a.dtype} and shape {a.shape}"
     return type(a).__name__
+
+
+@dataclass(frozen=True, eq=False)
+class NormalizedDataset(Dataset):
+    """Model inputs already normalised, with labels: ``x`` float32 or float64 ``(N, H, W, C)``,
+    finite, exactly what ``model.forward`` takes. Iterated with
+    `juanji.data.normalize.InputsAsGiven` as the normaliser (the values pass unchanged).
+
+    >>> ds = NormalizedDataset(np.zeros((4, 2, 2, 1), np.float32), np.arange(4) % 2, ("a", "b"), "f")
+    >>> ds.input_shape, ds.x.dtype
+    ((2, 2, 1), dtype('float32'))
+    """
+
+    @staticmethod
+    def _check_x(x) -> None:
+        if not isinstance(x, np.ndarray) or x.dtype.type not in (np.float32, np.float64) \
+                or x.ndim != 4:
+            raise TypeError(f"`x` must be a float32 or float64 numpy.ndarray of shape "
+                            f"(N, H, W, C), got {_describe(x)}")
+        if not np.isfinite(x).all():
+            raise ValueError("`x` holds NaN or infinite values")

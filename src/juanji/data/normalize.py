@@ -133,3 +133,33 @@ def _floats(values, name: str) -> tuple[float, ...]:
         raise ValueError(f"`{name}` must be a non-empty 1-D sequence of finite numbers, "
                          f"got {values!r}")
     return tuple(float(v) for v in arr)
+
+
+class InputsAsGiven(Normalizer):
+    """The "normaliser" of inputs that are already normalised (`NormalizedDataset`): float
+    ``(..., C)`` passes through unchanged (a copy in the same dtype); uint8 is refused.
+
+    >>> InputsAsGiven(1)(np.full((1, 2, 2, 1), 0.25, np.float32)).ravel().tolist()
+    [0.25, 0.25, 0.25, 0.25]
+    """
+
+    def __init__(self, num_channels: int):
+        super().__init__([0.0] * int(num_channels), [1.0] * int(num_channels))
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        if not isinstance(x, np.ndarray) or x.dtype.type not in (np.float32, np.float64):
+            raise TypeError(f"`x` must be a float32 or float64 numpy.ndarray of normalised "
+                            f"inputs, got {getattr(x, 'dtype', type(x).__name__)}")
+        if x.ndim < 1 or x.shape[-1] != self.num_channels:
+            raise ValueError(f"`x` must end in {self.num_channels} channel(s) (..., C), "
+                             f"got shape {x.shape}")
+        return x.copy()
+
+    def to_dict(self) -> dict:
+        raise TypeError("inputs given already normalised have no normaliser to store")
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, InputsAsGiven) and other.num_channels == self.num_channels
+
+    def __repr__(self) -> str:
+        return f"InputsAsGiven({self.num_channels})"

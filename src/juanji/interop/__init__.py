@@ -15,9 +15,11 @@ Layout rules shared by every converter:
 torch, onnx and onnxruntime are imported only inside these functions.
 """
 
+from ._layout import images_to_nchw, images_to_nhwc, kernel_from_framework, kernel_to_framework
 from .torch import (from_torch, from_torchscript, load_torch_program, load_torch_state_dict,
                     save_torch_program, to_torch)
 from .onnx import from_onnx, onnx_metadata, to_onnx
 
 __all__ = ["to_torch", "from_torch", "load_torch_state_dict", "save_torch_program",
-           "load_torch_program", "from_torchscript", "to_onnx", "from_onnx", "onnx_metadata"]
+           "load_torch_program", "from_torchscript", "to_onnx", "from_onnx", "onnx_metadata",
+           "kernel_to_framework", "kernel_from_framework", "images_to_nchw", "images_to_nhwc"]

@@ -9,6 +9,30 @@ from juanji.nn import Flatten
 from juanji.validation import resolve_padding
 
 
+def kernel_to_framework(w: np.ndarray) -> np.ndarray:
+    """juanji's kernel (kh, kw, C_in/g, C_out) -> PyTorch's and ONNX's (C_out, C_in/g, kh, kw).
+
+    >>> kernel_to_framework(np.zeros((3, 5, 2, 4))).shape
+    (4, 2, 3, 5)
+    """
+    return w.transpose(3, 2, 0, 1)  # (C_out, C_in/g, kh, kw)
+
+
+def kernel_from_framework(w: np.ndarray) -> np.ndarray:
+    """PyTorch's and ONNX's kernel (C_out, C_in/g, kh, kw) -> juanji's (kh, kw, C_in/g, C_out)."""
+    return w.transpose(2, 3, 1, 0)  # (kh, kw, C_in/g, C_out)
+
+
+def images_to_nchw(x: np.ndarray) -> np.ndarray:
+    """juanji's images (N, H, W, C) -> the frameworks' (N, C, H, W), contiguous."""
+    return np.ascontiguousarray(x.transpose(0, 3, 1, 2))  # (N, C, H, W)
+
+
+def images_to_nhwc(x: np.ndarray) -> np.ndarray:
+    """The frameworks' (N, C, H, W) -> juanji's (N, H, W, C), contiguous."""
+    return np.ascontiguousarray(x.transpose(0, 2, 3, 1))  # (N, H, W, C)
+
+
 def layer_input_shapes(model) -> list[tuple]:
     """The shape (no batch axis) each layer of ``model`` receives, in order."""
     shapes, shape = [], model.input_shape

@@ -78,7 +78,8 @@ def export_model(model, fmt: str, path, *, normalizer=None, class_names=None,
 def run_file(path, fmt: str, x: np.ndarray) -> np.ndarray:
     """Run the exported file at ``path`` on juanji-layout ``x`` (N, H, W, C) in its own framework
     (onnxruntime or PyTorch); returns its output (N, K) as a numpy array."""
-    x_nchw = np.ascontiguousarray(x.transpose(0, 3, 1, 2))  # (N, C, H, W)
+    from ._layout import images_to_nchw
+    x_nchw = images_to_nchw(x)  # (N, C, H, W)
     if fmt == "onnx":
         import onnxruntime as ort
         sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])

@@ -18,7 +18,8 @@ from juanji._atomic import atomic_write_bytes
 from juanji.nn import (AvgPool2D, BatchNorm2D, Conv2D, Dense, Dropout, Flatten, GlobalAvgPool2D,
                        LeakyReLU, MaxPool2D, ReLU, Sequential, Sigmoid, Tanh)
 
-from ._layout import conv_padding, dense_row_perms, layer_input_shapes, pool_padding
+from ._layout import (conv_padding, dense_row_perms, kernel_from_framework, kernel_to_framework,
+                      layer_input_shapes, pool_padding)
 
 OPSET = 17
 
@@ -61,7 +62,7 @@ def to_onnx(model: Sequential, path, *, metadata: dict | None = None) -> None:
 
     for i, (layer, shape) in enumerate(zip(model.layers, shapes)):
         if isinstance(layer, Conv2D):
-            ins = [cur, init(f"{i}.weight", layer.params["weight"].data.transpose(3, 2, 0, 1))]  # (Co, Ci/g, kh, kw)
+            ins = [cur, init(f"{i}.weight", kernel_to_framework(layer.params["weight"].data))]  # (Co, Ci/g, kh, kw)
             if layer.use_bias:
                 ins.append(init(f"{i}.bias", layer.params["bias"].data))
             node("Conv", ins, kernel_shape=list(layer.kernel_size), strides=list(layer.stride),
@@ -285,7 +286,7 @@ def from_onnx(path) -> Sequential:
         wts = {}
         if op == "Conv":
             wt = consts[n.input[1]]  # (Co, Ci/g, kh, kw)
-            wts["weight"] = wt.transpose(2, 3, 1, 0)  # (kh, kw, Ci/g, Co)
+            wts["weight"] = kernel_from_framework(wt)  # (kh, kw, Ci/g, Co)
             if len(n.input) > 2:
                 wts["bias"] = consts[n.input[2]]
             pad = _merge_onnx_pad(pending_pad, _onnx_pads(a, op, name, shape[:2], wt.shape[2:]),

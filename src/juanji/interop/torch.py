@@ -20,7 +20,8 @@ import numpy as np
 from juanji.nn import (AvgPool2D, BatchNorm2D, Conv2D, Dense, Dropout, Flatten, GlobalAvgPool2D,
                        LeakyReLU, MaxPool2D, ReLU, Sequential, Sigmoid, Tanh)
 
-from ._layout import conv_padding, dense_row_perms, layer_input_shapes, pool_padding
+from ._layout import (conv_padding, dense_row_perms, kernel_from_framework, kernel_to_framework,
+                      layer_input_shapes, pool_padding)
 
 
 def _symmetric(pad) -> tuple[int, int] | None:
@@ -62,7 +63,7 @@ def to_torch(model: Sequential):
                              padding=sym, dilation=layer.dilation, groups=layer.groups,
                              bias=layer.use_bias, dtype=dt)
             with torch.no_grad():
-                conv.weight.copy_(_tensor(layer.params["weight"].data.transpose(3, 2, 0, 1)))  # (Co, Ci/g, kh, kw)
+                conv.weight.copy_(_tensor(kernel_to_framework(layer.params["weight"].data)))  # (Co, Ci/g, kh, kw)
                 if layer.use_bias:
                     conv.bias.copy_(_tensor(layer.params["bias"].data))
             mods.append(conv)
@@ -452,7 +453,7 @@ def load_torch_state_dict(model: Sequential, state_dict: dict) -> None:
                                  f"({type(layer).__name__}); it has {sorted(tl)}")
             return tl[name]
         if isinstance(layer, Conv2D):
-            state[f"{i}.weight"] = take("weight", i).transpose(2, 3, 1, 0)  # (kh, kw, Ci/g, Co)
+            state[f"{i}.weight"] = kernel_from_framework(take("weight", i))  # (kh, kw, Ci/g, Co)
         elif isinstance(layer, Dense):
             w = take("weight", i).T  # (D_in, D_out), rows in the framework's order
             if i in perms:

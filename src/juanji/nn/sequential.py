@@ -228,7 +228,27 @@ class Sequential:
         return sum(p.size for p in self.parameters())
 
     def state_dict(self) -> dict[str, np.ndarray]:
-        """Copies of every parameter and buffer, keyed ``"<index>.<name>"``."""
+        """Copies of every parameter and buffer, keyed ``"<index>.<name>"``.
+
+        **Keys like PyTorch's, layouts juanji's.** The keys follow ``nn.Sequential``'s
+        (``"0.weight"``, ``"0.bias"``, ``"3.running_mean"``; BatchNorm's ``gamma``/``beta``
+        where PyTorch says ``weight``/``bias``), but the arrays are channels-last:
+
+        - Conv2D ``weight`` ``(kh, kw, C_in // groups, C_out)`` (PyTorch:
+          ``(C_out, C_in // groups, kh, kw)``);
+        - Dense ``weight`` ``(D_in, D_out)``, ``y = x @ W + b`` (PyTorch: ``(D_out, D_in)``);
+        - the first Dense after a Flatten reads its input in ``(H, W, C)`` order (PyTorch
+          flattens ``(C, H, W)``), so its rows are in another order too: transposing each
+          array alone loads into PyTorch without error and gives wrong outputs.
+
+        Convert with `juanji.interop`: ``to_torch(model)`` / ``from_torch(module, input_shape)``,
+        ``load_torch_state_dict(model, torch_state_dict)``, ``to_onnx`` / ``from_onnx``.
+
+        >>> from juanji.nn import Conv2D, Dense, Flatten
+        >>> m = Sequential([Conv2D(4, 3), Flatten(), Dense(2)], (5, 5, 1))
+        >>> {k: v.shape for k, v in m.state_dict().items()}
+        {'0.weight': (3, 3, 1, 4), '0.bias': (4,), '2.weight': (36, 2), '2.bias': (2,)}
+        """
         state = {k: p.data.copy() for k, p in self.named_parameters()}
         state.update({k: b.copy() for k, b in self.named_buffers()})
         return state
@@ -236,7 +256,9 @@ class Sequential:
     def load_state_dict(self, state: dict) -> None:
         """Copy arrays into the parameters and buffers in place (optimisers keep their references).
 
-        Every key must match, and every shape; nothing is changed when one does not.
+        Every key must match, and every shape; nothing is changed when one does not. The arrays
+        are in juanji's layouts (see :meth:`state_dict`); a PyTorch ``state_dict()`` goes in
+        through ``juanji.interop.load_torch_state_dict(model, sd)``, which converts them.
         """
         targets = {k: p.data for k, p in self.named_parameters()}
         targets.update(dict(self.named_buffers()))
