@@ -73,7 +73,7 @@ class Summary:
 
     def render(self):
         """A ``rich.table.Table`` of the rows, the total and the warnings (rich is imported here,
-        so the core needs only NumPy)."""
+        so the core needs only NumPy), in the current language (:mod:`juanji.i18n`)."""
         from rich.table import Table
 
         def cell(v):
@@ -82,14 +82,14 @@ class Summary:
         def shape(s):
             return "x".join(map(str, s))
 
-        table = Table(title="Model summary", caption="\n".join(self.warnings) or None,
+        table = Table(title=_("Model summary"), caption="\n".join(self.warnings) or None,
                       caption_style="bold yellow")
-        for name in ("#", "layer", "output shape", "activation size", "params"):
-            table.add_column(name, justify="left" if name == "layer" else "right")
-        table.add_column("dense-equivalent params", justify="right")
-        table.add_column("inputs per output", justify="right")
-        table.add_column("receptive field", justify="right")
-        table.add_row("", "input", shape(self.input_shape), cell(self.input_size), "0",
+        for name, justify in (("#", "right"), (_("layer"), "left"), (_("output shape"), "right"),
+                              (_("activation size"), "right"), (_("params"), "right"),
+                              (_("dense-equivalent params"), "right"),
+                              (_("inputs per output"), "right"), (_("receptive field"), "right")):
+            table.add_column(name, justify=justify)
+        table.add_row("", _("input"), shape(self.input_shape), cell(self.input_size), "0",
                       "", "", "1x1" if len(self.input_shape) == 3 else "-")
         for r in self.rows:
             table.add_row(str(r.index), r.layer, shape(r.output_shape), cell(r.activation_size),
@@ -97,7 +97,7 @@ class Summary:
                           cell(r.inputs_per_output),
                           "-" if r.receptive_field is None else shape(r.receptive_field))
         table.add_section()
-        table.add_row("", "total", "", "", cell(self.total_params), "", "", "")
+        table.add_row("", _("total"), "", "", cell(self.total_params), "", "", "")
         return table
 
 
