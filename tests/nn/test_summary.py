@@ -112,3 +112,18 @@ def test_summary_needs_no_forward_pass():
     summary(model)
     assert all(layer._cache is None for layer in model.layers)
     assert np.prod(summary(model).rows[-1].output_shape) == 10
+
+
+def test_summary_table_in_chinese():
+    from rich.console import Console
+
+    from juanji.i18n import language
+    from juanji.models import build_model
+
+    s = summary(build_model("lenet5", (32, 32, 1), 10))
+    console = Console(width=120, record=True, color_system=None)
+    with language("zh"):
+        console.print(s.render())
+    text = console.export_text()
+    assert "模型摘要" in text and "等价全连接参数" in text and "感受野" in text and "合计" in text
+    assert "61,706" in text and "Model summary" not in text
