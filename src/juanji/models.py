@@ -76,7 +76,7 @@ def build_model(name: str, input_shape, num_classes: int, *, seed: int = 0, dtyp
         name: one of :data:`MODELS`.
         input_shape: one example's shape, channels-last, e.g. ``(28, 28, 1)``.
         num_classes: K >= 2; the output is ``(N, K)`` logits.
-        seed, dtype: passed to :class:`~juanji.nn.Sequential`.
+        seed, dtype: passed to :class:`~juanji.nn.sequential.Sequential`.
         binary: with K == 2, end in a single logit ``(N, 1)`` for sigmoid + binary cross-entropy.
 
     >>> build_model("lenet5", (28, 28, 1), 10).output_shape

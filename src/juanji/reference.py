@@ -2,7 +2,7 @@
 
 This module is the oracle the fast ops in :mod:`juanji.functional` are tested against, and the
 text a learner reads. It is slow on purpose: Python loops over examples ``i``, output rows ``h``,
-output columns ``w`` and channels ``c``, one window at a time, so every line is one equation:
+output columns ``w`` and channels ``c``, one window at a time, so every line is one equation::
 
     conv forward     Z[i, h, w, c]  = sum(a_slice_prev * W[..., c]) + b[c]      conv_single_step
     conv backward    dA_prev[window] += W[..., c] * dZ[i, h, w, c]

@@ -111,7 +111,7 @@ def pool_backward(dA, cache, mode="max"):
     Max: ``dA_prev[i, window, c] += create_mask_from_window(window) * dA[i, h, w, c]``. **The
     course's tie rule differs from PyTorch's**: with several equal maxima in a window the course's
     mask ``x == max(x)`` marks every tied cell, so each receives the whole gradient; PyTorch (and
-    :func:`juanji.functional.max_pool2d_backward`) gives it to the first maximum only. This function
+    :func:`juanji.functional.pool.max_pool2d_backward`) gives it to the first maximum only. This function
     follows the course. Average: ``dA_prev[i, window, c] += dA[i, h, w, c] / (f * f)``.
 
     Args:

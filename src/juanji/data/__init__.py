@@ -7,7 +7,7 @@
 - `load_cifar` (cifar.py): CIFAR-10/100, binary records or pickles read by a restricted
   unpickler (safe_pickle.py) that refuses anything but arrays, dicts, lists, bytes and numbers.
 - `load_course_h5` (h5.py): the course's SIGNS and Happy House .h5 files (h5py, an extra).
-- `load_image_folder` (folder.py): DIR/<class>/*.png|jpg, resized, split by seed.
+- `load_image_folder` (folder.py): ``DIR/<class>/*.png|jpg``, resized, split by seed.
 - `juanji.data.download`: MNIST, Fashion-MNIST, CIFAR-10 fetched, resumed, SHA-256-checked.
 - `Augment` (augment.py): vectorised random crop, flip and shift for training batches.
 - `load_dataset`, `DATASETS` (registry.py): one entry point by name, and metadata.

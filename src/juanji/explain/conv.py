@@ -12,7 +12,7 @@ Backward, for dZ (Ho, Wo) (the course's three sums):
     db          = sum over every output (i, j)    of dZ[i, j]
     dX[r, q, k] = sum over every window holding (r, q) of dZ[i, j] * (the weight it met)
 
-The totals come from :func:`juanji.functional.conv2d_forward` / ``conv2d_backward``, are checked
+The totals come from :func:`juanji.functional.conv.conv2d_forward` / ``conv2d_backward``, are checked
 against :mod:`juanji.reference`, and each listed sum is checked against them before it is shown.
 """
 

@@ -1,11 +1,11 @@
 """Max and average pooling on a small input: every window, its result, and the backward routing.
 
-Forward, per channel, for output pixel (i, j) with window rows ``i*s - p .. i*s - p + f - 1``:
+Forward, per channel, for output pixel (i, j) with window rows ``i*s - p .. i*s - p + f - 1``::
 
     max:  y[i, j] = max(window)              nothing is multiplied, nothing is learned
     avg:  y[i, j] = sum(window) / divisor    divisor = f*f (PyTorch's, with padding counted)
 
-Backward, for an upstream gradient dy (pooling only routes it):
+Backward, for an upstream gradient dy (pooling only routes it)::
 
     max:  the whole dy[i, j] goes to the cell that won the max (a mask), every other cell gets 0.
           Ties: PyTorch and juanji send it to the FIRST maximum (row-major); the course's
@@ -52,7 +52,7 @@ def explain_pool(x, mode: str, kernel_size=2, *, stride=None, padding=0, dy=None
     Args:
         x: the input (H, W, C); each channel is pooled on its own.
         mode: ``"max"`` or ``"avg"``.
-        kernel_size, stride, padding, ceil_mode: as :func:`juanji.functional.max_pool2d_forward`
+        kernel_size, stride, padding, ceil_mode: as :func:`juanji.functional.pool.max_pool2d_forward`
             (stride defaults to the kernel; padding an int; ceil_mode rounds the output size up,
             the last window then hanging over the padded input).
         dy: upstream gradient (Ho, Wo, C), or None for the forward only.

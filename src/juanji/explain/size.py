@@ -3,7 +3,7 @@
     out = floor((n - f + 2p) / s) + 1          (the course; d = 1)
     out = floor((n - f_eff + 2p) / s) + 1      with f_eff = d*(f - 1) + 1 (dilation d)
 
-The result is :func:`juanji.functional.output_size`'s, the one place the formula lives; the steps
+The result is :func:`juanji.functional.sizes.output_size`'s, the one place the formula lives; the steps
 are the same arithmetic written out, and both are checked against an independent count of the
 window positions (every start ``k*s`` whose window fits) before anything is shown.
 

@@ -27,7 +27,7 @@ def _check_x(x) -> np.ndarray:
 def stable_sigmoid(x: np.ndarray) -> np.ndarray:
     """``1 / (1 + exp(-x))`` without overflow: only ever exponentiates ``-|x|`` (<= 0).
 
-    For x >= 0 it is 1 / (1 + e), for x < 0 the equal e / (1 + e), with e = exp(-|x|).
+    For x >= 0 it is 1 / (1 + e), for x < 0 the equal e / (1 + e), with ``e = exp(-|x|)``.
 
     >>> stable_sigmoid(np.array([-1e4, 0.0, 1e4]))
     array([0. , 0.5, 1. ])

@@ -1,6 +1,6 @@
 """Softmax, log-softmax and the two classification losses, written to stay finite.
 
-Softmax cross-entropy over K classes, labels t[n] in [0, K):
+Softmax cross-entropy over K classes, labels t[n] in [0, K)::
 
     log_softmax(z)[k] = (z[k] - m) - log(sum_j exp(z[j] - m)),   m = max_j z[j]
     loss              = -(1/N) sum_n log_softmax(z[n])[t[n]]
@@ -9,7 +9,7 @@ Softmax cross-entropy over K classes, labels t[n] in [0, K):
 Subtracting the row max m changes nothing mathematically (it cancels) but keeps every exponent
 <= 0, so logits of 1e4 neither overflow nor turn into inf - inf = nan.
 
-Binary cross-entropy on a logit z with label y in {0, 1}, in its stable form:
+Binary cross-entropy on a logit z with label y in {0, 1}, in its stable form::
 
     loss        = (1/N) sum_n max(z, 0) - z*y + log(1 + exp(-|z|))
     dloss/dz[n] = (sigmoid(z[n]) - y[n]) / N

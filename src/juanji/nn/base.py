@@ -103,7 +103,7 @@ class Layer:
         return out
 
     def values_created(self, input_shape: tuple) -> int:
-        """How many numbers :meth:`build` would allocate for ``input_shape`` (parameters and
+        """How many numbers :meth:`~juanji.nn.base.Layer.build` would allocate for ``input_shape`` (parameters and
         buffers); pure, so a stored architecture can be sized before anything is allocated."""
         return 0
 
@@ -154,7 +154,7 @@ class Layer:
     @property
     def last_cache(self):
         """What the last ``forward`` kept for ``backward`` (None before any forward), read-only:
-        the tracer records it; :meth:`juanji.nn.Sequential.kept_state` puts it back."""
+        the tracer records it; :meth:`juanji.nn.sequential.Sequential.kept_state` puts it back."""
         return self._cache
 
     def restore_cache(self, cache) -> None:

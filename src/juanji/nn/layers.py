@@ -1,7 +1,7 @@
 """Layers with weights, and the reshaping layer between them: Conv2D, Dense, Flatten.
 
 Each is parameters plus one call into :mod:`juanji.functional`; the output shape comes from
-:func:`juanji.functional.output_size`, the one formula.
+:func:`juanji.functional.sizes.output_size`, the one formula.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Sequential: a stack of layers built in order, each inferring its input size from the last.
+"""Sequential: a stack of layers built in order, each inferring its input size from the last::
 
     x (N, *input_shape) -> layer 0 -> layer 1 -> ... -> logits (N, K)
 
@@ -106,7 +106,7 @@ class Sequential:
 
     # --- passes ------------------------------------------------------------------------------
     def forward(self, x: np.ndarray) -> np.ndarray:
-        """``x`` (N, *input_shape) float -> the last layer's output (N, *output_shape)."""
+        """``x`` ``(N, *input_shape)`` float -> the last layer's output ``(N, *output_shape)``."""
         if not isinstance(x, np.ndarray):
             raise TypeError(f"`x` must be a numpy.ndarray, got {type(x).__name__}")
         if x.dtype.kind != "f":
