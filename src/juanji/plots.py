@@ -1,7 +1,8 @@
 """Training curves: loss and accuracy per epoch, train against validation, as one PNG.
 
-matplotlib (the ``cli`` extra) is imported inside the function with the non-interactive Agg
-backend, so the core needs only NumPy and no display is ever required. The PNG is rendered into
+matplotlib (the ``cli`` extra) is imported inside the function and drawn on a Figure without
+pyplot (no global state, no GUI, the caller's backend left alone), so the core needs only NumPy
+and no display is ever required. The PNG is rendered into
 memory and written atomically.
 """
 
@@ -14,7 +15,7 @@ from pathlib import Path
 from ._atomic import atomic_write_bytes
 from .i18n import _, get_language, language
 
-__all__ = ["CJK_FONTS", "cjk_font", "plot_history", "plot_labels"]
+__all__ = ["CJK_FONTS", "cjk_font", "new_figure", "plot_history", "plot_labels"]
 
 # Fonts with Simplified Chinese glyphs, in order of preference (Debian: fonts-noto-cjk,
 # fonts-wqy-microhei, fonts-wqy-zenhei; macOS and Windows ship the last ones).
@@ -65,28 +66,47 @@ def plot_labels():
         yield lang
 
 
-def plot_history(history, path) -> Path:
-    """Write loss (left) and accuracy (right) against epoch to the PNG file ``path``.
+def new_figure(figsize):
+    """A matplotlib Figure made without pyplot that Jupyter shows inline (``_repr_png_``)."""
+    global _InlineFigure
+    if _InlineFigure is None:
+        from matplotlib.figure import Figure
+
+        class InlineFigure(Figure):
+            """A Figure that renders itself as PNG for Jupyter, with no pyplot backend."""
+
+            def _repr_png_(self) -> bytes:
+                buffer = io.BytesIO()
+                self.savefig(buffer, format="png", dpi=100)
+                return buffer.getvalue()
+
+        _InlineFigure = InlineFigure
+    return _InlineFigure(figsize=figsize, layout="constrained")
+
+
+_InlineFigure = None
+
+
+def plot_history(history, path=None):
+    """Draw loss (left) and accuracy (right) against epoch, into the PNG file ``path``.
 
     Args:
         history: a ``juanji.train.History`` (validation curves drawn when present).
-        path: destination ``.png``.
+        path: destination ``.png``; None writes nothing and returns the figure, which a notebook
+            shows inline.
 
     Returns:
-        ``path`` as a Path.
+        ``path`` as a Path, or the matplotlib Figure when ``path`` is None.
     """
     if not getattr(history, "epochs", None):
         raise ValueError("`history` must hold at least one epoch to plot")
-    import matplotlib
-    matplotlib.use("Agg", force=True)
-    from matplotlib.figure import Figure  # a Figure without pyplot: no global state, no GUI
     from matplotlib.ticker import MaxNLocator
 
     epochs = [m.epoch for m in history.epochs]
     has_val = all(m.val_loss is not None for m in history.epochs)
     buffer = io.BytesIO()
     with plot_labels():
-        fig = Figure(figsize=(9, 3.6), layout="constrained")
+        fig = new_figure((9, 3.6))  # no pyplot: no global state, no GUI; inline in Jupyter
         loss_ax, acc_ax = fig.subplots(1, 2)
         for ax, what, label in ((loss_ax, "loss", _("cross-entropy loss")),
                                 (acc_ax, "accuracy", _("accuracy"))):
@@ -105,6 +125,8 @@ def plot_history(history, path) -> Path:
             ax.legend()
         loss_ax.set_title(_("loss"))
         acc_ax.set_title(_("accuracy"))
+        if path is None:
+            return fig
         fig.savefig(buffer, format="png", dpi=100)
     path = Path(path)
     atomic_write_bytes(path, buffer.getvalue())

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["ExplainInternalError", "check_agree", "to_list"]
+__all__ = ["ExplainInternalError", "Explanation", "check_agree", "to_list"]
 
 # Both computations run in float64 on small inputs; they differ only in summation order.
 RTOL, ATOL = 1e-9, 1e-12
@@ -29,6 +29,32 @@ RTOL, ATOL = 1e-9, 1e-12
 
 class ExplainInternalError(RuntimeError):
     """The fast op and the reference disagree: a bug in juanji, never shown as a result."""
+
+
+class Explanation(dict):
+    """What every ``explain_*`` returns: the JSON-able dict ``juanji explain ... --json`` prints,
+    which a notebook shows as the tables the terminal shows (``_repr_html_``).
+
+    Args:
+        data: the explainer's figures (plain dicts, lists, numbers and strings).
+        render: the module's ``render_*`` function, ``dict -> rich renderable``.
+
+    >>> from juanji.explain.size import explain_size
+    >>> r = explain_size(7, 3, stride=2)
+    >>> r["output"], isinstance(r, dict), "output size 3" in r._repr_html_()
+    (3, True, True)
+    """
+
+    def __init__(self, data: dict, render):
+        super().__init__(data)
+        self._render = render
+
+    def __reduce__(self):  # pickles and copies as the dict plus its renderer
+        return (type(self), (dict(self), self._render))
+
+    def _repr_html_(self) -> str:
+        from .._html import rich_html
+        return rich_html(self._render(self))
 
 
 def check_agree(fast, slow, what: str) -> None:

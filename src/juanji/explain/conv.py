@@ -25,7 +25,7 @@ from juanji.validation import pair
 from ..functional.conv import conv2d_backward, conv2d_forward
 from ..i18n import _
 from ..validation import check_int
-from . import check_agree, to_list
+from . import Explanation, check_agree, to_list
 from .pool import _check_grid, fmt, grid_table, titled
 
 __all__ = ["explain_conv", "render_conv"]
@@ -113,7 +113,7 @@ def explain_conv(x, kernel, bias: float = 0.0, *, stride=1, padding=0, dilation=
               "forward": {"output": [i, j], "taps": taps, "sum": total, "bias": float(bias),
                           "value": float(z[i, j])}}
     if dy is None:
-        return result
+        return Explanation(result, render_conv)
 
     dy = _check_grid(np.asarray(dy, dtype=np.float64)[:, :, None], "dy")[:, :, 0]  # (Ho, Wo)
     if dy.shape != (ho, wo):
@@ -161,7 +161,7 @@ def explain_conv(x, kernel, bias: float = 0.0, *, stride=1, padding=0, dilation=
         "pixel": {"index": [r, q, pk], "terms": x_terms, "sum": x_sum,
                   "dx": float(dx[0, r, q, pk])},
     }
-    return result
+    return Explanation(result, render_conv)
 
 
 def render_conv(r: dict):

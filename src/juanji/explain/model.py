@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from ..i18n import _, ngettext
 from ..nn import Conv2D, Dense, Sequential, summary
-from . import ExplainInternalError
+from . import ExplainInternalError, Explanation
 
 __all__ = ["explain_network", "explain_sharing", "explain_sparsity", "render_network",
            "render_sharing", "render_sparsity"]
@@ -87,8 +87,9 @@ def explain_sharing(model: Sequential) -> dict:
                 "positions_sharing_each_weight": 1})
     conv = sum(r["params"] for r in layers if r["layer"] == "Conv2D")
     dense = sum(r["params"] for r in layers if r["layer"] == "Dense")
-    return {"input_shape": list(s.input_shape), "layers": layers, "total_params":
-            s.total_params, "conv_params": conv, "dense_params": dense}
+    return Explanation({"input_shape": list(s.input_shape), "layers": layers, "total_params":
+                        s.total_params, "conv_params": conv, "dense_params": dense},
+                       render_sharing)
 
 
 def explain_sparsity(model: Sequential) -> dict:
@@ -113,7 +114,7 @@ def explain_sparsity(model: Sequential) -> dict:
             "fraction_of_image": (None if rf is None or image is None else
                                   min(rf[0], image[0]) * min(rf[1], image[1])
                                   / (image[0] * image[1]))})
-    return {"input_shape": list(s.input_shape), "layers": layers}
+    return Explanation({"input_shape": list(s.input_shape), "layers": layers}, render_sparsity)
 
 
 def explain_network(model: Sequential) -> dict:
@@ -123,7 +124,7 @@ def explain_network(model: Sequential) -> dict:
     for row in d["rows"]:
         by_kind[row["layer"]] = by_kind.get(row["layer"], 0) + row["params"]
     d["params_by_layer_type"] = by_kind
-    return d
+    return Explanation(d, render_network)
 
 
 # --------------------------------------------------------------------------------- rendering

@@ -2,9 +2,10 @@
 and saliency.
 
 Every ``plot_*`` function computes its numbers with the model's own layers, draws them with
-matplotlib's Agg backend (no display needed), writes PNG or SVG by the suffix of ``path``
-atomically (:mod:`juanji._atomic`), and returns the array it drew, so tests can check the
-picture's data rather than its pixels.
+matplotlib without pyplot (no display needed, the caller's backend left alone), writes PNG or
+SVG by the suffix of ``path`` atomically (:mod:`juanji._atomic`), and returns the array it drew,
+so tests can check the picture's data rather than its pixels. With ``path=None`` nothing is
+written and the function returns the matplotlib Figure instead, which a notebook shows inline.
 
 Saliency (Simonyan et al., 2014) is the gradient of the class score, the logit ``z_k`` (before
 the softmax), with respect to the input image:
@@ -34,7 +35,9 @@ MAX_FILTERS = 32         # filters drawn per conv layer (rows of the grid, 8 per
 MAX_CHANNELS = 8         # feature-map channels drawn per layer
 
 
-def _check_path(path) -> Path:
+def _check_path(path) -> Path | None:
+    if path is None:  # draw for a notebook: the Figure is returned, nothing is written
+        return None
     path = Path(path)
     if path.suffix.lower() not in FORMATS:
         raise ValueError(f"`path` {str(path)!r} must end in one of {FORMATS}")
@@ -42,13 +45,13 @@ def _check_path(path) -> Path:
 
 
 def _figure(figsize):
-    import matplotlib
-    matplotlib.use("Agg", force=True)
-    from matplotlib.figure import Figure  # no pyplot: no global state, no GUI
-    return Figure(figsize=figsize, layout="constrained")
+    from ..plots import new_figure  # no pyplot: no global state, no GUI; inline in Jupyter
+    return new_figure(figsize)
 
 
-def _save(fig, path: Path) -> Path:
+def _save(fig, path: Path | None) -> Path | None:
+    if path is None:
+        return None
     buffer = io.BytesIO()
     fig.savefig(buffer, format=path.suffix.lower()[1:], dpi=100)
     atomic_write_bytes(path, buffer.getvalue())
@@ -101,7 +104,7 @@ def saliency(model: Sequential, x, label: int | None = None) -> tuple[np.ndarray
     return s, int(label)
 
 
-def plot_saliency(model: Sequential, x, path, *, label: int | None = None,
+def plot_saliency(model: Sequential, x, path=None, *, label: int | None = None,
                   class_names=None) -> np.ndarray:
     """Draw the image and ``max_c |S|``; returns S (H, W, C) as from :func:`saliency`."""
     path = _check_path(path)
@@ -118,7 +121,7 @@ def plot_saliency(model: Sequential, x, path, *, label: int | None = None,
         ax_sal.axis("off")
         fig.colorbar(im, ax=ax_sal, shrink=0.8)
         _save(fig, path)
-    return s
+    return fig if path is None else s
 
 
 def _show_image(ax, image: np.ndarray) -> None:
@@ -152,7 +155,7 @@ def feature_maps(model: Sequential, x) -> list[tuple[int, str, np.ndarray]]:
     return out
 
 
-def plot_features(model: Sequential, x, path, *, max_channels: int = MAX_CHANNELS) -> list:
+def plot_features(model: Sequential, x, path=None, *, max_channels: int = MAX_CHANNELS):
     """One row per layer with a spatial output, its first ``max_channels`` maps; returns what
     :func:`feature_maps` returned."""
     path = _check_path(path)
@@ -173,12 +176,12 @@ def plot_features(model: Sequential, x, path, *, max_channels: int = MAX_CHANNEL
                 axes[r, ch + 1].imshow(a[:, :, ch], cmap="viridis")
                 axes[r, ch + 1].set_title(_("ch {c}").format(c=ch), fontsize=7)
         _save(fig, path)
-    return maps
+    return fig if path is None else maps
 
 
 # ------------------------------------------------------------------------------------- filters
 
-def plot_filters(model: Sequential, path, *, layer: int | None = None) -> np.ndarray:
+def plot_filters(model: Sequential, path=None, *, layer: int | None = None):
     """The kernels of conv layer ``layer`` (default: the first Conv2D); returns its weight
     (kh, kw, C_in / groups, C_out). RGB tiles when the layer reads 3 channels, else the kernel
     of input channel 0 per filter, on one diverging colour scale centred at 0."""
@@ -196,11 +199,11 @@ def plot_filters(model: Sequential, path, *, layer: int | None = None) -> np.nda
     cols = min(n, 8)
     rows = -(-n // cols)
     with plot_labels():
-        _draw_filters(w, n, cols, rows, layer, path)
-    return w
+        fig = _draw_filters(w, n, cols, rows, layer, path)
+    return fig if path is None else w
 
 
-def _draw_filters(w, n, cols, rows, layer, path) -> None:
+def _draw_filters(w, n, cols, rows, layer, path):
     fig = _figure((1.3 * cols + 1, 1.3 * rows + 0.6))
     axes = fig.subplots(rows, cols, squeeze=False)
     limit = float(np.abs(w).max()) or 1.0
@@ -220,11 +223,12 @@ def _draw_filters(w, n, cols, rows, layer, path) -> None:
         layer=layer, shape="x".join(map(str, w.shape)))
                  + ("" if w.shape[2] in (1, 3) else _(", input channel 0")))
     _save(fig, path)
+    return fig
 
 
 # ------------------------------------------------------------------------- confusion and curves
 
-def plot_confusion(confusion, path, *, class_names=None) -> np.ndarray:
+def plot_confusion(confusion, path=None, *, class_names=None):
     """``confusion[i, j]``: examples of true class i predicted j, with the counts written in."""
     path = _check_path(path)
     cm = np.asarray(confusion)
@@ -233,11 +237,11 @@ def plot_confusion(confusion, path, *, class_names=None) -> np.ndarray:
     k = cm.shape[0]
     names = list(class_names) if class_names else [str(i) for i in range(k)]
     with plot_labels():
-        _draw_confusion(cm, k, names, path)
-    return cm
+        fig = _draw_confusion(cm, k, names, path)
+    return fig if path is None else cm
 
 
-def _draw_confusion(cm, k, names, path) -> None:
+def _draw_confusion(cm, k, names, path):
     fig = _figure((1 + 0.55 * k, 0.8 + 0.5 * k))
     ax = fig.subplots()
     im = ax.imshow(cm, cmap="Blues")
@@ -253,13 +257,14 @@ def _draw_confusion(cm, k, names, path) -> None:
     ax.set_title(_("confusion matrix, accuracy {accuracy:.2%}").format(accuracy=acc))
     fig.colorbar(im, ax=ax, shrink=0.8)
     _save(fig, path)
+    return fig
 
 
-def plot_curves(history, path) -> Path:
-    """Training curves via :func:`juanji.plots.plot_history` (PNG only)."""
+def plot_curves(history, path=None):
+    """Training curves via :func:`juanji.plots.plot_history` (PNG only; None: the Figure)."""
     from ..plots import plot_history
     path = _check_path(path)
-    if path.suffix.lower() != ".png":
+    if path is not None and path.suffix.lower() != ".png":
         raise ValueError(f"`path` {str(path)!r}: training curves are written as PNG only "
                          f"(juanji.plots.plot_history); use a .png name")
     return plot_history(history, path)

@@ -29,7 +29,7 @@ from ..functional.pool import (
 )
 from ..i18n import _
 from ..validation import check_int
-from . import ExplainInternalError, check_agree, to_list
+from . import ExplainInternalError, Explanation, check_agree, to_list
 
 __all__ = ["MODES", "explain_pool", "render_pool"]
 
@@ -165,11 +165,11 @@ def explain_pool(x, mode: str, kernel_size=2, *, stride=None, padding=0, dy=None
                 check_agree(received_all, dx_all[:, :, ch], f"the all-ties mask of channel {ch}")
                 entry["dx_all_ties"] = to_list(dx_all[:, :, ch])
         channels.append(entry)
-    return {"mode": mode, "kernel": [kh, kw], "stride": [sh, sw], "padding": p,
+    return Explanation({"mode": mode, "kernel": [kh, kw], "stride": [sh, sw], "padding": p,
             "ceil_mode": bool(ceil_mode), "count_include_pad": bool(count_include_pad),
             "input_shape": [h, w, c], "output_shape": [ho, wo, c],
             "overlapping": sh < kh or sw < kw, "ties": any_tie, "has_backward": dy is not None,
-            "channels": channels}
+            "channels": channels}, render_pool)
 
 
 # --------------------------------------------------------------------------------- rendering

@@ -20,7 +20,7 @@ from fractions import Fraction
 from ..functional.sizes import output_size
 from ..i18n import _, ngettext
 from ..validation import check_int
-from . import ExplainInternalError
+from . import ExplainInternalError, Explanation
 
 __all__ = ["explain_size", "render_size"]
 
@@ -165,12 +165,12 @@ def explain_size(n, f, *, stride=1, padding=0, dilation=1, ceil_mode=False) -> d
                                         "The windows also skip input indices {indices}: {why}",
                                         len(gaps)).format(indices=", ".join(map(str, gaps)),
                                                           why=why))
-    return {
+    return Explanation({
         "n": n, "f": f, "stride": s, "padding": p, "dilation": d, "ceil_mode": ceil_mode,
         "f_eff": f_eff, "steps": steps, "output": out, "fits": fits,
         "exact": fits and remainder == 0, "remainder": remainder, "unread": unread,
         "windows": windows, "explanation": explanation,
-    }
+    }, render_size)
 
 
 def render_size(r: dict):
