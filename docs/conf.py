@@ -51,6 +51,7 @@ html_static_path = []
 nitpicky = True
 nitpick_ignore_regex = [
     (r"py:(class|exc|obj)", r"(?!juanji\.).*"),   # numpy.ndarray, pathlib.Path, prose
-    (r"py:.*", r"(.*\.)?_\w+(\..*)?"),               # private: juanji._atomic, _Pool2D, _monitored
+    (r"py:mod", r"(?!juanji\b).*"),                  # the standard library's gettext, ...
+    (r"py:.*", r"(.*\.)?_\w*(\..*)?"),               # private: juanji._atomic, _Pool2D, _()
     (r"py:data", r".*"),                              # module constants (undocumented by autodoc)
 ]
