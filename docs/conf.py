@@ -55,3 +55,38 @@ nitpick_ignore_regex = [
     (r"py:.*", r"(.*\.)?_\w*(\..*)?"),               # private: juanji._atomic, _Pool2D, _()
     (r"py:data", r".*"),                              # module constants (undocumented by autodoc)
 ]
+
+
+def _resolve_reexport(app, env, node, contnode):
+    """``juanji.nn.Sequential`` (a name a package re-exports) -> where it is documented,
+    ``juanji.nn.sequential.Sequential``; a name that does not exist stays unresolved (and fails)."""
+    import importlib
+
+    target = node.get("reftarget", "")
+    if node.get("refdomain") != "py" or not target.startswith("juanji."):
+        return None
+    parts = target.split(".")
+    for cut in range(len(parts) - 1, 0, -1):  # the longest importable module prefix
+        try:
+            obj = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        try:
+            for name in parts[cut:]:
+                obj = getattr(obj, name)
+        except AttributeError:
+            return None
+        break
+    else:
+        return None
+    owner = getattr(obj, "__module__", None)
+    qualname = getattr(obj, "__qualname__", None)
+    if not owner or not qualname or f"{owner}.{qualname}" == target:
+        return None
+    domain = env.get_domain("py")
+    return domain.resolve_xref(env, node.get("refdoc"), app.builder, node.get("reftype"),
+                               f"{owner}.{qualname}", node, contnode)
+
+
+def setup(app):
+    app.connect("missing-reference", _resolve_reexport)

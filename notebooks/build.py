@@ -338,7 +338,7 @@ LENET_TEXT = {"en": [
     "A design that drops the activation size abruptly (25,088 numbers straight into 10) is "
     "flagged: the summary warns when one layer cuts it by more than 10x.",
     "## Training, with a progress bar\n"
-    "Two epochs on 6,000 training images keep this notebook quick (about 98% of the set is "
+    "Two epochs on 6,000 training images keep this notebook quick (nine tenths of the set are "
     "left out; `juanji train --dataset fashion-mnist --model lenet5` trains on all of it). "
     "`fit` reports its progress as it goes and one line per epoch.",
     "## The curves\n`plot_*` without a path returns the figure, which the notebook shows inline.",

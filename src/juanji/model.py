@@ -219,7 +219,7 @@ class Model(Sequential):
     def predict(self, x, batch_size: int = 256) -> np.ndarray:
         """Class probabilities ``(N, K)`` (one sigmoid output: ``(N, 1)``). uint8 images are
         normalised with ``model.normalizer`` first; float inputs are used as they are (as in
-        :meth:`Sequential.predict`)."""
+        :meth:`juanji.nn.Sequential.predict`)."""
         if isinstance(x, np.ndarray) and x.dtype == np.uint8:
             if self.normalizer is None:
                 raise ValueError("`x` holds uint8 images but the model has no normaliser yet: "
