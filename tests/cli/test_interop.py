@@ -128,7 +128,7 @@ def test_import_a_pytorch_exported_onnx_file_with_dataset(tmp_path, capsys, chec
     out = tmp_path / "t.npz"
     code, info = run_json(capsys, "import", path, "--dataset", "digits", "--out", out)
     assert code == 0
-    assert info["normalizer_from"] == "fitted on digits's training split"
+    assert info["normalizer_from"] == "fitted on the training split of digits"
     train, test = load_dataset("digits")
     assert info["normalizer"] == Normalizer.fit(train).to_dict()
     ck = load_checkpoint(out)

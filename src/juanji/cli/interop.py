@@ -185,7 +185,7 @@ def cmd_import(args) -> int:
         from ..data import load_dataset
         train, _ = load_dataset(dataset, args.data_dir) if folder_root(dataset) is None \
             else load_dataset(dataset)
-        norm, norm_from = Normalizer.fit(train), f"fitted on {dataset}'s training split"
+        norm, norm_from = Normalizer.fit(train), f"fitted on the training split of {dataset}"
     else:
         norm, norm_from = None, None
     if norm is not None and norm.num_channels != model.input_shape[-1]:
