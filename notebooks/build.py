@@ -155,6 +155,26 @@ POOL_TEXT = {"en": [
     "## A classic mistake, named\n"
     "This `pool_forward` takes the max over all channels of the window at once. The grader "
     "runs it on cases built to expose each classic mistake and says which one it is.",
+], "zh": [
+    '# 池化与输出尺寸公式\n\n池化缩小特征图，就像把照片缩成缩略图：保留轮廓和突出的部分，丢'
+    '掉细节。最大池化保留每个窗口里最大的值，平均池化保留它的平均值。池化不做乘法，也不学习任'
+    '何东西。',
+    '## 单个通道上的最大池化和平均池化\n2x2 的窗口、步幅 2，把 4x4 的特征图切成'
+    '四块；每一块变成一个数。',
+    '## 输出尺寸：向下取整\n池化和卷积共用一个公式，`out = floor((n - f'
+    ' + 2p) / s) + 1`。想象裁剪一张照片：窗口和步幅决定留下什么。当 `(n '
+    '- f + 2p) / s` 不是整数时，向下取整丢掉余数：最后那几行从未被读到。',
+    '向下取整是规则（课程的、PyTorch 的、juanji 默认的）：它等于放得下的窗口个'
+    '数。向上取整会多出一个窗口，它会越过边缘。',
+    '## 每个通道单独池化\n池化在每个通道上分别进行，所以通道数不变：一次池化所有通道，等于'
+    '逐个通道池化。',
+    '## 没有可学习参数\n池化只有超参数（f、s、p、模式）：搭建好的 `MaxPool2D'
+    '` 参数列表是空的。',
+    '在模型的摘要里，池化层把激活数缩小为 1/4，参数个数为 0。',
+    '## 重叠的窗口，前向与反向\n步幅 1 < f 时窗口会重叠。`explain_pool'
+    '` 显示每个窗口、它的最大值，以及梯度送到哪里（下一个笔记本讲反向传播）。',
+    '## 一个典型错误，被指出来\n这个 `pool_forward` 一次对窗口的所有通道取'
+    '最大值。评分器用专门暴露各种典型错误的用例运行它，并指出是哪一种错误。',
 ]}
 
 # ------------------------------------------------------------------------ 03 the backward pass
@@ -272,6 +292,29 @@ BACKWARD_TEXT = {"en": [
     "windows each output overwrites the share of the ones before it. `check` finds the case "
     "and says so.",
     "This `pool_backward` forgets to divide the average's gradient by f*f.",
+], "zh": [
+    '# 反向传播：逆展平、池化、卷积\n\n反向传播从损失一直走到第一层。想象一个厨房：客人给每'
+    '道菜打分，每位厨师追溯自己的步骤怎样影响了分数。一个权重的梯度，就是把它影响过的每个输出'
+    '里属于它的那一份加起来。',
+    '## 逆展平\n全连接层传回形状为 (N, 400) 的梯度。池化层要用它之前，先把它变回'
+    '池化输出的形状 (N, 5, 5, 16)：同样的数，同样的顺序。',
+    '## 经过池化：只传递梯度，没有参数\n最大池化把每个输出的全部梯度送给窗口里取到最大值的'
+    '那个格子（掩码）；窗口里其他格子得到 0。平均池化把梯度平均分给每个格子，每格 `dz '
+    '/ (f*f)`。（出现并列最大值时，课程的掩码标记每个并列的格子；PyTorch 和 '
+    'juanji 的快速算子选第一个；`juanji.course` 遵循课程。）',
+    '窗口重叠（步幅 < f）时，一个格子收到它所在的每个窗口送来的梯度之和：中心格子 4 赢'
+    '得了全部四个窗口，收到 4。',
+    '## 经过卷积，用课程的数值\n每个输出像素都由一个窗口、整个卷积核和偏置算出，所以它的梯'
+    '度会到达它们每一个。`juanji.course.conv_backward` 复现了课'
+    '程公布的平均值。',
+    '## dW、db 和 dA_prev 都是求和\n一个卷积核权重的梯度，是它影响过的每个输'
+    '出的（输出的梯度 x 它遇到的输入值）之和；偏置的梯度是输出梯度之和；一个输入像素的梯度'
+    '，是它所在的每个窗口的（输出梯度 x 卷积核权重）之和。`explain_conv` 逐'
+    '项写出每个和，并与算子的结果核对。',
+    '## 故意写错，由评分器指出\n这个 `conv_backward` 写的是 `dW[..'
+    '., c] = ...` 而不是累加：窗口重叠时，每个输出都覆盖了前面输出的那一份。`c'
+    'heck` 找到暴露它的用例并指出来。',
+    '这个 `pool_backward` 忘了把平均池化的梯度除以 f*f。',
 ]}
 
 # ------------------------------------------------------------ 04 LeNet-5 on Fashion-MNIST
@@ -439,6 +482,9 @@ def build(name: str, lang: str) -> Path:
     code, text = NOTEBOOKS[name]
     if len(text[lang]) != len(code):
         raise ValueError(f"{name} [{lang}]: {len(text[lang])} texts for {len(code)} code cells")
+    code = list(code)
+    if lang != "en":  # the grader's diagnoses, the explainers and tables speak the notebook's
+        code[0] = f"from juanji.i18n import set_language\nset_language({lang!r})\n{code[0]}"
     cells = []
     for markdown, source in zip(text[lang], code):
         cells += [nbformat.v4.new_markdown_cell(markdown), nbformat.v4.new_code_cell(source)]

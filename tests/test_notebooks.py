@@ -15,7 +15,20 @@ def test_there_are_notebooks_in_both_languages():
     assert {"01_convolution_step_by_step.ipynb", "02_pooling_and_output_size.ipynb",
             "03_backward_pass.ipynb", "04_lenet5_fashion_mnist.ipynb",
             "05_parameter_sharing_and_sparsity.ipynb"} <= names
-    assert "zh/01_convolution_step_by_step.ipynb" in names
+    assert {"zh/01_convolution_step_by_step.ipynb", "zh/02_pooling_and_output_size.ipynb",
+            "zh/03_backward_pass.ipynb"} <= names
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.parent.name == "zh"],
+                         ids=lambda p: p.name)
+def test_chinese_notebooks_speak_chinese(path):
+    """Every Markdown cell is Chinese, and the grader's diagnosis shows in Chinese."""
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            assert sum("\u4e00" <= ch <= "\u9fff" for ch in cell.source) >= 4, cell.source
+    last = [c for c in nb.cells if c.cell_type == "code"][-1].outputs[-1]["data"]["text/html"]
+    assert "可能的原因" in last and "未通过" in last and "Likely" not in last
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name if p.parent.name != "zh" else
