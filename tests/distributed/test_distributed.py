@@ -207,3 +207,25 @@ def test_divergence_raises_through_the_allreduce():
     with pytest.raises(TrainingDiverged, match=r"non-finite \(NaN or inf\) on 1 of 1 ranks at "
                                                 r"epoch 1, step 1"):
         _self_run(Communicator(MPI.COMM_SELF), x_scale=1e308)
+
+
+def test_only_rank_zero_locks_the_run_directory(tmp_path):
+    """`mpiexec -n 2 juanji train`: rank 0 takes --out's lock for the group (were both ranks to
+    take it, the second would be refused by the first); a --out locked by another run ends the
+    group with the holder named (issue 14 row 5)."""
+    from juanji.runlock import holder_of, run_lock
+
+    train = [MPIEXEC, "-n", "2", sys.executable, "-m", "juanji", "train", "--epochs", "1",
+             "--limit", "100", "--no-progress", "--out"]
+    env = {**os.environ, "JUANJI_NUM_THREADS": "1"}
+    done = subprocess.run([*train, str(tmp_path / "ok")], capture_output=True, text=True,
+                          timeout=120, env=env)
+    assert done.returncode == 0, done.stderr
+    assert holder_of(tmp_path / "ok")["argv"][:1] == ["train"]
+    with run_lock(tmp_path / "busy"):
+        refused = subprocess.run([*train, str(tmp_path / "busy")], capture_output=True,
+                                 text=True, timeout=120, env=env)
+    assert refused.returncode != 0
+    assert (f"is in use by another `juanji train` (pid {os.getpid()} on host"
+            in " ".join(refused.stderr.split()))
+    assert not (tmp_path / "busy" / "last.npz").exists()

@@ -13,6 +13,7 @@ from ..data import DATASETS
 from ..data.registry import folder_root, recipe_of
 from ..models import MODELS
 from ..optim import OPTIMIZERS
+from ..runlock import LOCK_NAME, run_lock
 from ..train import MONITORS
 from ._common import (
     UsageError, check_data_dir, console, dataset_name, fraction, image_size, non_negative_int,
@@ -99,6 +100,12 @@ def _run_options(args) -> dict:
             out = Path("runs") / _run_name(
                 dataset, given.get("model", _defaults(dataset)["model"]))
         last = out / "last.npz"
+        if not last.exists() and (out / LOCK_NAME).exists():
+            # A run started here and was stopped before its first epoch ended: start it over.
+            restart = (f"--resume: {str(last)!r} is missing (the run in {out} was stopped "
+                       f"before its first epoch ended); starting it over")
+            options = {**_defaults(given.get("dataset", TRAIN_DEFAULTS["dataset"])), **given}
+            return {"options": options, "out": out, "stored": None, "note": restart}
         if not last.exists():
             raise UsageError(f"--resume: there is no {str(last)!r} to resume from")
         from ..checkpoint import load_checkpoint
@@ -123,7 +130,7 @@ def _run_options(args) -> dict:
         options = {**_defaults(given.get("dataset", TRAIN_DEFAULTS["dataset"])), **given}
     if out is None:
         out = Path("runs") / _run_name(options["dataset"], options["model"])
-    return {"options": options, "out": out, "stored": stored}
+    return {"options": options, "out": out, "stored": stored, "note": None}
 
 
 def _defaults(dataset: str) -> dict:
@@ -164,15 +171,7 @@ def _make_scheduler(name: str, optimizer, epochs: int):
 
 
 def cmd_train(args) -> int:
-    from ..checkpoint import load_checkpoint
-    from ..data import Normalizer
-    from ..data.augment import recipe_augment
     from ..distributed import world_if_launched
-    from ..models import build_model
-    from ..optim import make_optimizer
-    from ..plots import plot_history
-    from ..train import BEST, LAST, evaluate, fit, restore_training_state
-    from .._atomic import atomic_write_text
 
     t_start = time.perf_counter()
     run = _run_options(args)
@@ -180,6 +179,29 @@ def cmd_train(args) -> int:
     check_data_dir(o["dataset"], args.data_dir)
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {str(out)!r} exists and is not a directory")
+    comm = world_if_launched()  # under `mpiexec -n P` (P > 1): data-parallel, rank 0 writes
+    # One run per --out (rank 0 holds it for the group); also fails now on a read-only --out.
+    with contextlib.ExitStack() as locked:
+        if comm is None or comm.is_root:
+            with contextlib.nullcontext() if comm is None else comm.abort_on_error():
+                locked.enter_context(run_lock(out))  # a refusal ends every rank of the group
+        return _train(args, run, comm, t_start)
+
+
+def _train(args, run: dict, comm, t_start: float) -> int:
+    """The body of `cmd_train`, with the run directory locked."""
+    from ..checkpoint import load_checkpoint
+    from ..data import Normalizer
+    from ..data.augment import recipe_augment
+    from ..models import build_model
+    from ..optim import make_optimizer
+    from ..plots import plot_history
+    from ..train import BEST, LAST, evaluate, fit, restore_training_state
+    from .._atomic import atomic_write_text
+
+    o, out = run["options"], run["out"]
+    if run["note"] is not None and not args.no_progress and (comm is None or comm.is_root):
+        console(stderr=True).print(run["note"], soft_wrap=True)
 
     if args.download:
         from ..data import download as dl
@@ -230,7 +252,6 @@ def cmd_train(args) -> int:
                       soft_wrap=False)
 
     augment = recipe_augment(o["dataset"], train.input_shape) if o["augment"] else None
-    comm = world_if_launched()  # under `mpiexec -n P` (P > 1): data-parallel, rank 0 writes
     show = not args.no_progress and (comm is None or comm.is_root)
     err = console(stderr=True)
     if show:
