@@ -151,6 +151,27 @@ def test_crash_while_saving_keeps_previous_checkpoint(saved, monkeypatch):
     assert sorted(p.name for p in path.parent.iterdir()) == ["ck.npz"]
 
 
+@pytest.mark.parametrize("where", ["weight", "optimizer"])
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+def test_non_finite_weights_or_optimiser_state_are_never_saved(saved, where, value):
+    """Issue 14 row 6: Adam's overflowed exp_avg_sq (inf) was saved; a checkpoint holding it
+    can never train again. The writer refuses, naming the entry, and the file stays as it was."""
+    path, *_ = saved
+    before = path.read_bytes()
+    model, opt, sched = trained_state()
+    if where == "weight":
+        model.layers[0].params["weight"].data.flat[3] = value
+        entry = "model/0.weight"
+    else:
+        opt.state[0]["exp_avg_sq"].flat[3] = value
+        entry = "optim/arrays.0.exp_avg_sq"
+    with pytest.raises(ValueError, match=rf"refusing to save .*ck\.npz'?: state array "
+                                         rf"'{entry}' holds NaN or inf"):
+        save_checkpoint(path, model, optimizer=opt, scheduler=sched, epoch=8)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in path.parent.iterdir()) == ["ck.npz"]
+
+
 # --- refusals -----------------------------------------------------------------------------------
 
 def test_missing_file(tmp_path):

@@ -209,6 +209,10 @@ def save_checkpoint(path, model, *, optimizer=None, scheduler=None, normalizer=N
 
     Returns:
         ``path`` as a Path.
+
+    Raises:
+        ValueError: a weight or optimiser buffer holds NaN or inf (nothing is written).
+        OSError: the file cannot be written (the previous one there is unchanged).
     """
     path = Path(path)
     if not hasattr(model, "state_dict") or not hasattr(model, "config"):
@@ -260,6 +264,11 @@ def save_checkpoint(path, model, *, optimizer=None, scheduler=None, normalizer=N
     for key, value in arrays.items():
         if value.dtype.hasobject:
             raise TypeError(f"state array {key!r} has dtype object; only numeric arrays are saved")
+        if value.dtype.kind in "fc" and not np.isfinite(value).all():
+            # A diverged run must not overwrite a good checkpoint with weights or optimiser
+            # state that can never train again (Adam's inf exp_avg_sq freezes its weights).
+            raise ValueError(f"refusing to save {str(path)!r}: state array {key!r} holds NaN "
+                             f"or inf; a checkpoint holds finite numbers only")
     try:
         text = json.dumps(meta, ensure_ascii=False)
     except TypeError as e:

@@ -188,6 +188,17 @@ class Optimizer:
         for p, state in zip(self.params, self.state):
             self._update(p.data, _grad_of(p), state)
 
+    def first_non_finite_state(self) -> tuple[int, str] | None:
+        """``(parameter index, buffer name)`` of the first buffer holding NaN or inf, e.g.
+        ``(0, "exp_avg_sq")`` once Adam's squared gradients overflowed; None when all are finite.
+        (An overflowed ``exp_avg_sq`` freezes its weights silently, ``m / inf = 0``.) One float64
+        sum per buffer, the exact check only when a sum is not finite."""
+        for i, state in enumerate(self.state):
+            for name, buf in state.items():
+                if not np.isfinite(buf.sum(dtype=np.float64)) and not np.isfinite(buf).all():
+                    return i, name
+        return None
+
     def state_dict(self) -> dict:
         """``{"scalars": {type, num_params, step, lr, hyperparameters}, "arrays": {"i.buffer"}}``.
 
@@ -528,6 +539,17 @@ class _Schedule:
         """Advance one epoch and set the optimiser's learning rate."""
         self.last_epoch += 1
         self.optimizer.lr = self.lr_at(self.last_epoch)
+
+    def first_non_finite_state(self) -> tuple[int, str] | None:
+        """``(parameter index, buffer name)`` of the first buffer holding NaN or inf, e.g.
+        ``(0, "exp_avg_sq")`` once Adam's squared gradients overflowed; None when all are finite.
+        (An overflowed ``exp_avg_sq`` freezes its weights silently, ``m / inf = 0``.) One float64
+        sum per buffer, the exact check only when a sum is not finite."""
+        for i, state in enumerate(self.state):
+            for name, buf in state.items():
+                if not np.isfinite(buf.sum(dtype=np.float64)) and not np.isfinite(buf).all():
+                    return i, name
+        return None
 
     def state_dict(self) -> dict:
         """``{"scalars": {type, last_epoch, base_lr, hyperparameters}, "arrays": {}}``."""

@@ -47,6 +47,12 @@ __all__ = ["EpochMetrics", "EvalResult", "History", "TrainingDiverged", "evaluat
 BEST, LAST = "best.npz", "last.npz"
 
 
+# A mean loss (nats per example) above this is a divergence even while every number is finite:
+# the logits are thousands apart. Adam at lr 1e6 gets there with finite weights and state (each
+# step moves a weight by at most ~lr), e.g. loss 1e20 and then 1e6 at 10% accuracy.
+LOSS_LIMIT = 1e4
+
+
 class TrainingDiverged(FloatingPointError):
     """The loss, a gradient or the weights became NaN or infinite; the message names the layer
     (e.g. ``3.Conv2D.weight``), the epoch and the step."""
@@ -358,7 +364,9 @@ def fit(model, train: Dataset, *, val: Dataset | None = None, epochs: int, batch
                                                            pin_blas)
                 if clip_norm is not None:
                     clip_grad_norm(params, clip_norm)
+                _check_loss_limit(step_sum / len(yb), model, where, lr, bar)
                 optimizer.step()
+                _check_optimizer_state(model, optimizer, where, lr, bar)
                 loss_sum += step_sum
                 correct += step_correct
                 seen += len(yb)
@@ -375,18 +383,20 @@ def fit(model, train: Dataset, *, val: Dataset | None = None, epochs: int, batch
                         bar.close()
                     raise TrainingDiverged(
                         f"the training loss became {loss} {where}; {_culprit(model, xb)}; "
-                        f"try a smaller learning rate (lr={lr:g}) or gradient clipping")
+                        f"{_hint(lr)}")
+                _check_loss_limit(loss, model, where, lr, bar)
                 model.backward(_loss_backward(cache), input_grad=False)  # grads; (B, K) in
                 bad = _first_non_finite(model, "grad")
                 if bad is not None:  # checked before the step: the weights stay as they were
                     if bar is not None:
                         bar.close()
                     raise TrainingDiverged(
-                        f"the gradient of {bad} became non-finite (NaN or inf) {where}; try a "
-                        f"smaller learning rate (lr={lr:g})")
+                        f"the gradient of {bad} became non-finite (NaN or inf) {where}; "
+                        f"{_hint(lr)}")
                 if clip_norm is not None:
                     clip_grad_norm(params, clip_norm)
                 optimizer.step()
+                _check_optimizer_state(model, optimizer, where, lr, bar)
             loss_sum += loss * len(yb)
             correct += int((pred == yb).sum())
             seen += len(yb)
@@ -457,6 +467,46 @@ def _distributed_step(model, xb, yb, comm, params, where: str, lr: float, pin_bl
     return loss_sum, correct
 
 
+def _hint(lr: float) -> str:
+    """What to try after a divergence: a smaller learning rate, unless the rate is already 0
+    (inputs are finite: `Normalizer` refuses a std that would overflow float32)."""
+    if lr == 0:
+        return "the learning rate is 0, so the cause is not the step size: check the inputs"
+    return f"try a smaller learning rate (lr={lr:g}) or gradient clipping"
+
+
+def _check_loss_limit(loss: float, model, where: str, lr: float, bar=None) -> None:
+    """Raise TrainingDiverged when a finite step loss is over `LOSS_LIMIT`."""
+    if not loss > LOSS_LIMIT:
+        return
+    if bar is not None:
+        bar.close()
+    start = math.log(num_classes_of(model))
+    raise TrainingDiverged(
+        f"the training loss reached {loss:.3g} {where}, over {LOSS_LIMIT:g} (a fresh model "
+        f"starts near ln K = {start:.2f}); {_largest_weights(model)}; {_hint(lr)}")
+
+
+def _check_optimizer_state(model, optimizer, where: str, lr: float, bar=None) -> None:
+    """Raise TrainingDiverged when the step left NaN/inf in the optimiser's own state (Adam's
+    ``exp_avg_sq`` overflows to inf while the weights stay finite: they then stop moving)."""
+    find = getattr(optimizer, "first_non_finite_state", None)
+    found = None if find is None else find()
+    if found is None:
+        return
+    if bar is not None:
+        bar.close()
+    index, buffer = found
+    names = {id(p): key for key, p in model.named_parameters()}
+    key = names.get(id(optimizer.params[index]), f"parameter {index}")
+    if key in names.values():
+        layer, name = key.split(".", 1)
+        key = f"{layer}.{type(model.layers[int(layer)]).__name__}.{name}"
+    raise TrainingDiverged(
+        f"the {type(optimizer).__name__} state {buffer!r} of {key} became non-finite (NaN or "
+        f"inf) {where}; nothing of this epoch is saved; {_hint(lr)}")
+
+
 def _first_non_finite(model, attr: str) -> str | None:
     """The first parameter whose ``attr`` ("grad" or "data") holds NaN or inf, named like
     ``"3.Conv2D.weight"``; None when all are finite. One float64 sum per parameter (NaN and inf
@@ -467,6 +517,15 @@ def _first_non_finite(model, attr: str) -> str | None:
             index, name = key.split(".", 1)
             return f"{index}.{type(model.layers[int(index)]).__name__}.{name}"
     return None
+
+
+def _largest_weights(model) -> str:
+    """Where a finite divergence shows: the parameter with the largest absolute weight."""
+    key, top = max(((k, float(np.abs(p.data).max(initial=0)))
+                    for k, p in model.named_parameters()), key=lambda kv: kv[1])
+    index, name = key.split(".", 1)
+    return (f"the largest weights are in {index}.{type(model.layers[int(index)]).__name__}.{name} "
+            f"(|w| up to {top:.3g})")
 
 
 def _culprit(model, xb) -> str:

@@ -90,6 +90,11 @@ def test_scalar_stats_mean_one_channel():
     ([], [], ValueError, "`mean` must be a non-empty"),
     ([[0.1]], [[0.2]], ValueError, "`mean` must be a non-empty 1-D"),
     (["a"], [1.0], TypeError, "`mean` must be a number or a sequence of numbers"),
+    # a std so small that (x/255 - mean)/std leaves float32 (issue 14 row 11: training said only
+    # "try a smaller learning rate")
+    ([0.5], [1e-45], ValueError, r"`std` must be large enough that \(x / 255 - mean\) / std is "
+                                 r"finite in float32 .* got std \(1e-45,\)"),
+    ([0.0, 0.5], [0.3, 1e-40], ValueError, r"a channel with no variance .* takes std 1"),
 ])
 def test_constructor_errors(mean, std, err, match):
     with pytest.raises(err, match=match):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -118,6 +119,68 @@ def test_a_huge_learning_rate_diverges_with_the_layer_and_a_hint(data, tmp_path)
     if (tmp_path / "last.npz").exists():
         weights = load_checkpoint(tmp_path / "last.npz").model.state_dict()
         assert all(np.isfinite(v).all() for v in weights.values())
+
+
+LIMIT_MESSAGE = (r"the training loss reached [0-9.e+]+ at epoch 1, step [0-9] of \d+ \(global step "
+                 r"[0-9]\), over 10000 \(a fresh model starts near ln K = 2\.30\); the largest "
+                 r"weights are in [0-9]\.(Conv2D|Dense)\.(weight|bias) \(\|w\| up to [0-9.e+]+\); "
+                 r"try a smaller learning rate \(lr=1e\+06\) or gradient clipping")
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("name", ["sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw"])
+def test_every_optimiser_at_a_huge_learning_rate_stops_with_one_message(data, tmp_path, name):
+    """Issue 14 row 6: Adam at lr 1e6 ended with exit 0 at 10% accuracy. Its weights stay finite
+    (a step moves a weight by ~lr at most) and the loss reaches 1e20 without turning NaN, so a
+    finite loss over LOSS_LIMIT (1e4 nats) is a divergence too, the same for every optimiser."""
+    model, opt = model_and_optimizer(lr=1e6, name=name)
+    with pytest.raises(TrainingDiverged) as info:
+        train(data, model, opt, 5, tmp_path)
+    assert re.fullmatch(LIMIT_MESSAGE, str(info.value)), str(info.value)
+    assert not list(tmp_path.iterdir())  # stopped in epoch 1: nothing saved
+    count("faults: diverging runs")
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("name,buffer", [("adam", "exp_avg_sq"), ("adamw", "exp_avg_sq"),
+                                         ("rmsprop", "square_avg")])
+def test_an_overflow_inside_the_optimiser_state_stops_naming_it(data, tmp_path, name, buffer):
+    """A finite gradient of 1e30 (at the 2nd step of epoch 2) squares to inf in Adam's exp_avg_sq
+    while the weights stay finite (m / inf = 0 freezes them): that was saved in last.npz. Now the
+    state is checked after every step, and epoch 1's checkpoint is kept."""
+    model, opt = model_and_optimizer(name=name)
+    poison_gradient(model, 3, STEPS + 2, 1e30)
+    with pytest.raises(TrainingDiverged, match=(
+            rf"the {type(opt).__name__} state '{buffer}' of 3\.Conv2D\.weight became non-finite "
+            rf"\(NaN or inf\) at epoch 2, step 2 of {STEPS} \(global step {STEPS + 2}\); nothing "
+            rf"of this epoch is saved; try a smaller learning rate \(lr=0\.01\)")):
+        train(data, model, opt, 3, tmp_path)
+    assert load_checkpoint(tmp_path / "last.npz").epoch == 1
+    for path in tmp_path.glob("*.npz"):  # whatever was saved is finite
+        with np.load(path, allow_pickle=False) as npz:
+            assert all(np.isfinite(npz[k]).all() for k in npz.files if npz[k].dtype.kind == "f")
+    count("faults: optimiser state overflow injected")
+
+
+def test_adam_divergence_from_the_command_line_exits_1_naming_the_layer(tmp_path):
+    """The review's attack as it was run: `juanji train --optimizer adam --lr 1e6`."""
+    done = subprocess.run([sys.executable, "-W", "ignore", "-m", "juanji", "train", "--optimizer",
+                           "adam", "--lr", "1e6", "--epochs", "2", "--limit", "500",
+                           "--no-progress", "--out", str(tmp_path / "run")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert re.fullmatch("juanji train: error: " + LIMIT_MESSAGE + "\n", done.stderr), done.stderr
+    assert not list((tmp_path / "run").glob("*.npz"))
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_a_divergence_at_learning_rate_zero_does_not_blame_the_rate(data):
+    model, opt = model_and_optimizer(lr=0.0, name="sgd")
+    poison_gradient(model, 0, 2, np.inf)
+    with pytest.raises(TrainingDiverged, match="the learning rate is 0, so the cause is not the "
+                                               "step size") as info:
+        train(data, model, opt, 1)
+    assert "smaller learning rate" not in str(info.value)
 
 
 class PoisonWeightsAfter:

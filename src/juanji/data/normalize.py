@@ -49,8 +49,16 @@ class Normalizer:
             raise ValueError(f"`std` must be > 0 in every channel, got {std}")
         self.mean, self.std = mean, std
         # (x / 255 - m) / s  ==  x * scale + shift, one multiply-add per pixel in float32.
-        self._scale = (1.0 / (255.0 * np.array(std))).astype(np.float32)  # (C,)
-        self._shift = (-np.array(mean) / np.array(std)).astype(np.float32)  # (C,)
+        with np.errstate(over="ignore", invalid="ignore"):
+            self._scale = (1.0 / (255.0 * np.array(std))).astype(np.float32)  # (C,)
+            self._shift = (-np.array(mean) / np.array(std)).astype(np.float32)  # (C,)
+            top = self._scale * np.float32(255) + self._shift  # (C,) where pixel 255 lands
+        if not (np.isfinite(self._shift).all() and np.isfinite(top).all()):
+            # Training would only report a NaN loss later; the cause is here, not the lr.
+            raise ValueError(
+                f"`std` must be large enough that (x / 255 - mean) / std is finite in float32 "
+                f"in every channel, got std {std} with mean {mean}; a channel with no variance "
+                f"(one value everywhere) takes std 1, as Normalizer.fit does")
 
     @classmethod
     def fit(cls, data) -> Normalizer:
