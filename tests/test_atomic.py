@@ -72,3 +72,29 @@ def test_bad_arguments(tmp_path):
         atomic_write_bytes(tmp_path / "f", "text")
     with pytest.raises(FileNotFoundError, match="does not exist"):
         atomic_write_bytes(tmp_path / "missing" / "f", b"x")
+
+
+def test_a_temp_file_left_by_a_writer_killed_mid_write_is_removed_by_the_next_write(tmp_path):
+    """Issue 14 row 11: kill -9 during a write leaves `.f.bin.<pid>.*.tmp` (no exception handler
+    runs); the next write of f.bin removes it, since that pid is gone. A live writer's temporary
+    file (here this process's own pid) is left alone."""
+    import signal
+    import subprocess
+    import sys
+
+    target = tmp_path / "f.bin"
+    atomic_write_bytes(target, b"previous")
+    child = subprocess.run(
+        [sys.executable, "-c", "import os, signal, sys\nfrom juanji._atomic import atomic_open\n"
+         "with atomic_open(sys.argv[1]) as f:\n    f.write(b'half')\n    f.flush()\n"
+         "    os.kill(os.getpid(), signal.SIGKILL)\n", str(target)])
+    assert child.returncode == -signal.SIGKILL
+    left = [n for n in _names(tmp_path) if n != "f.bin"]
+    assert len(left) == 1 and left[0].startswith(".f.bin.") and left[0].endswith(".tmp")
+    live = tmp_path / f".f.bin.{os.getpid()}.writing.tmp"
+    live.write_bytes(b"someone is writing")
+    other = tmp_path / ".g.bin.1.x.tmp"  # another file's: not this write's business
+    other.write_bytes(b"")
+    atomic_write_bytes(target, b"new")
+    assert target.read_bytes() == b"new"
+    assert _names(tmp_path) == sorted([".g.bin.1.x.tmp", live.name, "f.bin"])

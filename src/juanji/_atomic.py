@@ -3,7 +3,9 @@
 The recipe: write to a temporary file in the *same directory* (so the final rename stays on one
 filesystem), flush and fsync it, ``os.replace`` it over the target (atomic on POSIX and Windows),
 then fsync the directory so the rename itself survives a power cut. On any exception the
-temporary file is removed and the previous file is left untouched.
+temporary file is removed and the previous file is left untouched. A process killed mid-write
+(no exception runs) leaves its temporary file, named with its pid: the next write of the same
+file removes it once that pid is gone.
 
 >>> import tempfile, pathlib
 >>> d = pathlib.Path(tempfile.mkdtemp())
@@ -45,6 +47,33 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):  # another user's process; nonsense
+        return pid > 0
+    return True
+
+
+def _remove_stale_temps(directory: Path, name: str) -> None:
+    """Delete ``.{name}.{pid}.*.tmp`` files whose writer ``pid`` is gone (killed mid-write: the
+    ``except`` below never ran). Others' live temporary files are left alone."""
+    prefix = f".{name}."
+    try:
+        entries = os.listdir(directory)
+    except OSError:
+        return
+    for entry in entries:
+        if not (entry.startswith(prefix) and entry.endswith(".tmp")):
+            continue
+        pid = entry[len(prefix):].split(".", 1)[0]
+        if pid.isdigit() and not _pid_alive(int(pid)):
+            with contextlib.suppress(OSError):
+                os.unlink(directory / entry)
+
+
 @contextlib.contextmanager
 def atomic_open(path, mode: str = "wb", encoding: str | None = None):
     """Open a temporary file next to ``path``; on a clean exit it replaces ``path`` atomically.
@@ -62,7 +91,10 @@ def atomic_open(path, mode: str = "wb", encoding: str | None = None):
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
         raise FileNotFoundError(f"directory {str(directory)!r} of `path` does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    _remove_stale_temps(directory, path.name)
+    # The writer's pid in the name: a later write can tell a dead writer's leftover from a live one
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp",
+                               dir=directory)
     if mode == "w" and encoding is None:
         encoding = "utf-8"
     try:

@@ -34,8 +34,9 @@ def run_dir(tmp_path_factory):
 
 def test_train_writes_every_file(run_dir):
     out, proc = run_dir
-    assert sorted(p.name for p in out.iterdir()) == ["best.npz", "curves.png", "last.npz",
-                                                     "metrics.json"]
+    # .juanji-train.lock: the run directory's lock (juanji.runlock), released, kept for the next
+    assert sorted(p.name for p in out.iterdir()) == [".juanji-train.lock", "best.npz",
+                                                     "curves.png", "last.npz", "metrics.json"]
     metrics = json.loads((out / "metrics.json").read_text())
     assert [m["epoch"] for m in metrics["epochs"]] == [1, 2]
     for m in metrics["epochs"]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -18,6 +19,8 @@ class FileServer:
         drop_after: URL path -> byte count: the next GET of that path announces the full length,
             sends only that many bytes and closes the connection (once per entry).
         ignore_range: answer 200 with the whole file even when a Range is asked for.
+        drip: URL path -> seconds: send that path one byte at a time, pausing this long between
+            bytes (a server that never trips a per-read timeout).
     """
 
     def __init__(self, files: dict[str, bytes]):
@@ -25,6 +28,7 @@ class FileServer:
         self.requests: list[tuple[str, str | None]] = []
         self.drop_after: dict[str, int] = {}
         self.ignore_range = False
+        self.drip: dict[str, float] = {}
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -61,6 +65,16 @@ class FileServer:
                     self.wfile.flush()
                     self.close_connection = True
                     self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                pause = owner.drip.get(self.path)
+                if pause is not None:
+                    for i in range(len(rest)):
+                        try:
+                            self.wfile.write(rest[i:i + 1])
+                            self.wfile.flush()
+                        except OSError:  # the client gave up
+                            return
+                        time.sleep(pause)
                     return
                 self.wfile.write(rest)
 

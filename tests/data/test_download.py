@@ -5,6 +5,7 @@ files are replaced by those of the generated ones (`served` fixture).
 """
 
 import hashlib
+import time
 
 import numpy as np
 import pytest
@@ -189,6 +190,26 @@ def test_oversized_body_is_refused(served, tmp_path):
     with pytest.raises(DownloadError, match=r"more than the expected"):
         dl.download("mnist", tmp_path, progress=False)
     assert not (tmp_path / "mnist" / f"{name}.part").exists()
+
+
+def test_a_server_dripping_bytes_meets_the_overall_deadline(served, tmp_path):
+    """Issue 14 row 11: one byte every 50 ms never trips the 5 s read timeout, and the download
+    had no overall deadline. Now it stops after `deadline`, deletes the part file and says so."""
+    server, _, files = served
+    name = sorted(files)[0]
+    server.drip[f"/mnist/{name}"] = 0.05
+    t0 = time.monotonic()
+    with pytest.raises(DownloadError, match=(
+            rf"/mnist/{name}: not complete after 1 s \(the deadline\): [0-9]+ of "
+            rf"{len(files[name]):,} bytes arrived; the server is too slow or drips bytes\. "
+            rf"The part file was deleted")):
+        dl.download("mnist", tmp_path, progress=False, timeout=5, deadline=1)
+    seconds = time.monotonic() - t0
+    assert 1 <= seconds < 1 + 5  # the deadline, overrun by at most one read timeout
+    assert not list((tmp_path / "mnist").glob("*.part"))
+    assert len(files[name]) * 0.05 > 5  # the whole file would have taken longer
+    with pytest.raises(ValueError, match="`deadline` must be a number of seconds > 0, got 0"):
+        dl.download("mnist", tmp_path, progress=False, deadline=0)
 
 
 def test_an_existing_different_file_is_not_overwritten(served, tmp_path):

@@ -126,11 +126,37 @@ def _run_options(args) -> dict:
         options = dict(saved)
         if extend:
             options["epochs"] = given["epochs"]
+        _check_threads(stored, out, options["epochs"])
     else:
         options = {**_defaults(given.get("dataset", TRAIN_DEFAULTS["dataset"])), **given}
     if out is None:
         out = Path("runs") / _run_name(options["dataset"], options["model"])
     return {"options": options, "out": out, "stored": stored, "note": None}
+
+
+def _check_threads(stored, out: Path, epochs: int) -> None:
+    """Refuse to continue a run under another thread count than it was trained with.
+
+    juanji splits a step's batch over its threads, and a matrix product rounds differently on a
+    slice of the rows than on all of them (OpenBLAS, measured: 4 of 5 shapes differ in the last
+    bits), so the same run on 1 and 2 threads ends with different weights. Making every op
+    independent of the thread count would mean slicing every product the same way whatever the
+    thread count; refusing keeps `--resume`'s promise (the weights of an uninterrupted run).
+    """
+    from ..functional import get_num_threads
+
+    stored_threads, now = stored.extra.get("num_threads"), get_num_threads()
+    history = stored.metrics if isinstance(stored.metrics, dict) else {}
+    left = stored.epoch < epochs and not history.get("stopped_early")
+    if not isinstance(stored_threads, int) or stored_threads == now or not left:
+        return  # a run from before the thread count was stored, the same count, or done
+    raise UsageError(
+        f"--resume: the run in {out} was trained on {stored_threads} thread"
+        f"{'s' if stored_threads > 1 else ''} and this process uses {now}; juanji's results "
+        f"depend on the thread count (a step's batch is split over the threads), so the resumed "
+        f"run would not end with the weights of an uninterrupted one. Set "
+        f"JUANJI_NUM_THREADS={stored_threads} to resume it "
+        f"(JUANJI_NUM_THREADS={stored_threads} juanji train --resume --out {out})")
 
 
 def _defaults(dataset: str) -> dict:
@@ -198,6 +224,7 @@ def _train(args, run: dict, comm, t_start: float) -> int:
     from ..plots import plot_history
     from ..train import BEST, LAST, evaluate, fit, restore_training_state
     from .._atomic import atomic_write_text
+    from ..functional import get_num_threads
 
     o, out = run["options"], run["out"]
     if run["note"] is not None and not args.no_progress and (comm is None or comm.is_root):
@@ -265,7 +292,8 @@ def _train(args, run: dict, comm, t_start: float) -> int:
                       normalizer=normalizer, checkpoint_dir=out,
                       early_stopping_patience=o["patience"], clip_norm=o["clip_norm"],
                       progress=show, start_epoch=start_epoch, history=history,
-                      checkpoint_extra={"options": o, "argv": sys.argv[1:]}, augment=augment,
+                      checkpoint_extra={"options": o, "argv": sys.argv[1:],
+                                        "num_threads": get_num_threads()}, augment=augment,
                       dataset_name=o["dataset"], monitor=o["monitor"], comm=comm)
     if comm is not None and not comm.is_root:
         return 0  # rank 0 alone tests the best checkpoint and writes metrics.json and the plot
