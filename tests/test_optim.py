@@ -583,3 +583,21 @@ def test_repr_and_base_class():
     opt = SGD([_p()], lr=0.1, momentum=0.9)
     assert isinstance(opt, Optimizer)
     assert repr(opt) == "SGD(1 params, lr=0.1, momentum=0.9, nesterov=False, weight_decay=0.0)"
+
+
+@pytest.mark.parametrize("name", ["momentum", "rmsprop", "adam", "adamw"])
+def test_first_non_finite_state_names_the_parameter_and_buffer(name):
+    """Issue 14 row 6: a gradient of 1e30 is finite, its square is not (float32): Adam's
+    exp_avg_sq becomes inf while the weights stay finite."""
+    params = [Parameter(np.zeros((2, 3), np.float32), "w"), Parameter(np.zeros(3, np.float32), "b")]
+    opt = make_optimizer(name, params, lr=1e-3)
+    assert opt.first_non_finite_state() is None  # no step yet: no buffers
+    for p in params:
+        p.grad[...] = 1.0
+    opt.step()
+    assert opt.first_non_finite_state() is None
+    params[1].grad[...] = [0.0, 1e30, 0.0] if name != "momentum" else [0.0, np.inf, 0.0]
+    with np.errstate(over="ignore", invalid="ignore"):  # the overflow is the point
+        opt.step()
+    buffer = {"momentum": "momentum_buffer", "rmsprop": "square_avg"}.get(name, "exp_avg_sq")
+    assert opt.first_non_finite_state() == (1, buffer)

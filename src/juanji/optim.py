@@ -191,11 +191,11 @@ class Optimizer:
     def first_non_finite_state(self) -> tuple[int, str] | None:
         """``(parameter index, buffer name)`` of the first buffer holding NaN or inf, e.g.
         ``(0, "exp_avg_sq")`` once Adam's squared gradients overflowed; None when all are finite.
-        (An overflowed ``exp_avg_sq`` freezes its weights silently, ``m / inf = 0``.) One float64
-        sum per buffer, the exact check only when a sum is not finite."""
+        (An overflowed ``exp_avg_sq`` freezes its weights silently, ``m / inf = 0``.) One sum per
+        buffer (NaN and inf survive it), the exact check only when a sum is not finite."""
         for i, state in enumerate(self.state):
             for name, buf in state.items():
-                if not np.isfinite(buf.sum(dtype=np.float64)) and not np.isfinite(buf).all():
+                if not np.isfinite(buf.sum()) and not np.isfinite(buf).all():
                     return i, name
         return None
 
@@ -543,11 +543,11 @@ class _Schedule:
     def first_non_finite_state(self) -> tuple[int, str] | None:
         """``(parameter index, buffer name)`` of the first buffer holding NaN or inf, e.g.
         ``(0, "exp_avg_sq")`` once Adam's squared gradients overflowed; None when all are finite.
-        (An overflowed ``exp_avg_sq`` freezes its weights silently, ``m / inf = 0``.) One float64
-        sum per buffer, the exact check only when a sum is not finite."""
+        (An overflowed ``exp_avg_sq`` freezes its weights silently, ``m / inf = 0``.) One sum per
+        buffer (NaN and inf survive it), the exact check only when a sum is not finite."""
         for i, state in enumerate(self.state):
             for name, buf in state.items():
-                if not np.isfinite(buf.sum(dtype=np.float64)) and not np.isfinite(buf).all():
+                if not np.isfinite(buf.sum()) and not np.isfinite(buf).all():
                     return i, name
         return None
 

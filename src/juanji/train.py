@@ -54,8 +54,9 @@ LOSS_LIMIT = 1e4
 
 
 class TrainingDiverged(FloatingPointError):
-    """The loss, a gradient or the weights became NaN or infinite; the message names the layer
-    (e.g. ``3.Conv2D.weight``), the epoch and the step."""
+    """The loss, a gradient, the weights or the optimiser's state became NaN or infinite, or the
+    loss went over `LOSS_LIMIT`; the message names the layer (e.g. ``3.Conv2D.weight``), the
+    epoch and the step."""
 
 
 @dataclass
@@ -300,8 +301,9 @@ def fit(model, train: Dataset, *, val: Dataset | None = None, epochs: int, batch
         the :class:`History` (``history`` extended, when given).
 
     Raises:
-        TrainingDiverged: the loss, a gradient or the weights became NaN or infinite (the
-            message names the layer, epoch and step); the last good checkpoint is kept.
+        TrainingDiverged: the loss, a gradient, the weights or the optimiser's state became NaN
+            or infinite, or the loss went over `LOSS_LIMIT` (the message names the layer, epoch
+            and step); the last good checkpoint is kept.
     """
     if not isinstance(train, Dataset):
         raise TypeError(f"`train` must be a juanji.data.Dataset, got {type(train).__name__}")
@@ -498,13 +500,17 @@ def _check_optimizer_state(model, optimizer, where: str, lr: float, bar=None) ->
         bar.close()
     index, buffer = found
     names = {id(p): key for key, p in model.named_parameters()}
-    key = names.get(id(optimizer.params[index]), f"parameter {index}")
-    if key in names.values():
-        layer, name = key.split(".", 1)
-        key = f"{layer}.{type(model.layers[int(layer)]).__name__}.{name}"
+    key = names.get(id(optimizer.params[index]))
+    what = f"parameter {index}" if key is None else _qualified(model, key)
     raise TrainingDiverged(
-        f"the {type(optimizer).__name__} state {buffer!r} of {key} became non-finite (NaN or "
+        f"the {type(optimizer).__name__} state {buffer!r} of {what} became non-finite (NaN or "
         f"inf) {where}; nothing of this epoch is saved; {_hint(lr)}")
+
+
+def _qualified(model, key: str) -> str:
+    """``"3.weight"`` -> ``"3.Conv2D.weight"``."""
+    index, name = key.split(".", 1)
+    return f"{index}.{type(model.layers[int(index)]).__name__}.{name}"
 
 
 def _first_non_finite(model, attr: str) -> str | None:
@@ -523,9 +529,7 @@ def _largest_weights(model) -> str:
     """Where a finite divergence shows: the parameter with the largest absolute weight."""
     key, top = max(((k, float(np.abs(p.data).max(initial=0)))
                     for k, p in model.named_parameters()), key=lambda kv: kv[1])
-    index, name = key.split(".", 1)
-    return (f"the largest weights are in {index}.{type(model.layers[int(index)]).__name__}.{name} "
-            f"(|w| up to {top:.3g})")
+    return f"the largest weights are in {_qualified(model, key)} (|w| up to {top:.3g})"
 
 
 def _culprit(model, xb) -> str:
