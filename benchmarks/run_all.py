@@ -32,7 +32,7 @@ def commands(quick: bool) -> list[list[str]]:
     return [["bench_steps.py", *r], ["bench_conv.py", *r], ["bench_lenet_stack.py", *r],
             ["bench_pool.py", *r],
             ["bench_epoch.py"] + (["--limit", "10000"] if quick else ["--rounds", "2"]),
-            ["bench_reference.py"],
+            ["bench_reference.py"], ["bench_first_call.py"],
             ["bench_scaling.py", "--repeats", "3" if quick else "7"],
             ["bench_memory_budget.py"] + (["--batches", "64,256"] if quick else
                                            ["--batches", "64,128,256,512,1024", "--without"])]
@@ -85,7 +85,10 @@ def machine() -> dict:
     import torch
 
     from _common import blas_threads, cpu_name
+    from juanji.backend import get_backend
+
     return {"cpu": cpu_name(), "cores": os.cpu_count(), "threads": blas_threads(),
+            "backend": get_backend(),
             "numpy": numpy.__version__, "torch": torch.__version__,
             "python": sys.version.split()[0],
             "date": datetime.datetime.now().astimezone().isoformat(timespec="minutes")}
@@ -151,7 +154,9 @@ def write(args, info: dict, sections: list, profiles: list, load_before, load_af
           "time; below 1 juanji is faster.", "",
           f"- CPU: {info['cpu']}, {info['cores']} cores; threads for NumPy's BLAS, PyTorch and "
           f"juanji's batch splits: {info['threads']}",
-          f"- Python {info['python']}, NumPy {info['numpy']}, PyTorch {info['torch']}",
+          f"- Python {info['python']}, NumPy {info['numpy']}, PyTorch {info['torch']}; juanji "
+          f"backend: {info.get('backend', 'numpy (before the numba backend)')} "
+          "(`JUANJI_BACKEND`)",
           f"- Date: {info['date']}",
           f"- Load average (1, 5, 15 min) before: {', '.join(f'{v:.2f}' for v in load_before)};"
           f" after: {', '.join(f'{v:.2f}' for v in load_after)} on {info['cores']} cores", "",

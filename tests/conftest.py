@@ -1,9 +1,11 @@
-"""A small checkpoint (untrained digits model, with normaliser and a 2-epoch history)."""
+"""Shared fixtures: a small checkpoint (untrained digits model, with normaliser and a 2-epoch
+history) and ``each_backend`` (a test run once per backend)."""
 
 import os
 
 import pytest
 
+from juanji.backend import BACKENDS, set_backend
 from juanji.checkpoint import save_checkpoint
 from juanji.data import Normalizer, load_dataset
 from juanji.models import build_model
@@ -27,3 +29,11 @@ def checkpoint(tmp_path_factory):
                     class_names=list(train.class_names),
                     extra={"options": {"dataset": "digits"}})
     return path
+
+
+@pytest.fixture(params=BACKENDS)
+def each_backend(request):
+    """Run the test once per backend (juanji.backend): the compiled kernels and pure NumPy."""
+    old = set_backend(request.param)
+    yield request.param
+    set_backend(old)

@@ -1,5 +1,7 @@
 """juanji (卷积, "convolution"): CNNs from first principles, checked against PyTorch, fast in NumPy."""
 
+from .backend import get_backend, set_backend
+
 __version__ = "0.1.0"
 
 

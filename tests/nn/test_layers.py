@@ -59,6 +59,7 @@ FD_CASES = [
 
 
 @pytest.mark.parametrize("make, shape, opts", FD_CASES)
+@pytest.mark.usefixtures("each_backend")  # the pools run on both backends
 def test_backward_matches_finite_differences(make, shape, opts):
     layer = make()
     out_shape = layer.build(shape, np.random.default_rng(1), np.float64)
@@ -144,6 +145,7 @@ SHAPE_LAYERS = [
 
 @pytest.mark.parametrize("make", SHAPE_LAYERS)
 @pytest.mark.parametrize("hw", [(4, 4), (5, 7), (8, 6), (9, 9)])
+@pytest.mark.usefixtures("each_backend")  # the pools run on both backends
 def test_output_shape_equals_forward_shape(make, hw):
     layer = make()
     in_shape = (*hw, 2)

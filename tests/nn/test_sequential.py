@@ -59,6 +59,7 @@ def torch_copy(model):
 
 
 @pytest.mark.parametrize("mode", ["train", "eval"])
+@pytest.mark.usefixtures("each_backend")  # the pools run on both backends
 def test_forward_backward_match_torch(mode):
     model = Sequential(small_layers(), (10, 10, 2), seed=3, dtype=np.float64)
     for _, p in model.named_parameters():  # make BatchNorm's gamma/beta and biases non-trivial
@@ -236,6 +237,7 @@ def test_forward_refuses_the_wrong_input():
                                   dict(kernel_size=2, ceil_mode=True),
                                   dict(kernel_size=(2, 3), stride=(1, 2))])
 @pytest.mark.parametrize("nan", [False, True])
+@pytest.mark.usefixtures("each_backend")  # the pools run on both backends
 def test_relu_then_max_pool_runs_reordered_with_the_same_numbers(pool, nan):
     from juanji.nn import Conv2D, Dense, Flatten, MaxPool2D, ReLU
 

@@ -16,6 +16,11 @@ and where windows overlap (stride < kernel) an input cell collects the sum of wh
 sends it. Both ops are built on the windowing primitive that convolution uses
 (:mod:`juanji.functional.windows`), with a reshape fast path when the windows tile the input.
 Output sizes come from :func:`juanji.functional.sizes.output_size`, as everywhere else.
+
+Two implementations of each op compute the same numbers: the vectorised NumPy below (several
+strided passes over the offset views) and, when the backend is ``"numba"``
+(:mod:`juanji.backend`, the default when numba is installed), the compiled loops of
+:mod:`juanji.functional.pool_numba` (one pass). Validation, geometry and caches are shared.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from juanji.backend import get_backend
 from juanji.validation import Pair, Padding2D, check_cache, check_dy, check_float_array, pair, resolve_padding
 from .sizes import output_size
 from ._parallel import over_batch
@@ -214,9 +220,15 @@ def max_pool2d_forward(x: np.ndarray, kernel_size, *, stride=None, padding=0,
     (2, 5, 5, 3)
     """
     x, geo = _forward_args(x, kernel_size, stride, padding, ceil_mode)
-    views = _offset_views(x, geo, -np.inf)  # kh*kw views (N, Ho, Wo, C)
     y = np.empty(geo.out_shape, dtype=x.dtype)  # (N, Ho, Wo, C)
-    arg = np.empty(geo.out_shape, dtype=np.min_scalar_type(len(views) - 1))  # (N, Ho, Wo, C)
+    cells = geo.kernel[0] * geo.kernel[1]
+    arg = np.empty(geo.out_shape, dtype=np.min_scalar_type(cells - 1))  # (N, Ho, Wo, C)
+    if get_backend() == "numba":
+        from . import pool_numba
+        pool_numba.run(pool_numba.max_forward, np.ascontiguousarray(x), y, arg,
+                       *geo.kernel, *geo.stride, geo.padding[0][0], geo.padding[1][0])
+        return y, MaxPool2dCache(arg, geo, x.dtype)
+    views = _offset_views(x, geo, -np.inf)  # kh*kw views (N, Ho, Wo, C)
     found_nan = over_batch(lambda s: _max_and_argmax([v[s] for v in views], y[s], arg[s]),
                            geo.out_shape[0], work=x.size)
     if any(found_nan):  # PyTorch: a NaN wins, and a later NaN replaces an earlier one
@@ -255,6 +267,16 @@ def max_pool2d_backward(dy: np.ndarray, cache: MaxPool2dCache) -> np.ndarray:
     n, ho, wo, c = geo.out_shape
     kh, kw = geo.kernel
     arg = cache.argmax
+    if get_backend() == "numba":
+        from . import pool_numba
+        dx = np.empty(geo.in_shape, dtype=dy.dtype)  # (N, H, W, C), written whole by the kernel
+        dy = np.ascontiguousarray(dy)
+        if geo.tiled:
+            pool_numba.run(pool_numba.max_backward_tiled, dy, arg, dx, kh, kw)
+        else:
+            pool_numba.run(pool_numba.max_backward, dy, arg, dx, kw, *geo.stride,
+                           geo.padding[0][0], geo.padding[1][0])
+        return dx
     if geo.tiled:
         # Windows tile x: every input cell is offset (a, b) of exactly one window, so write the
         # gradient straight into its slice of dx, no zero-fill and no summing needed.
@@ -348,11 +370,16 @@ def avg_pool2d_forward(x: np.ndarray, kernel_size, *, stride=None, padding=0,
     """
     count_include_pad = _check_bool(count_include_pad, "count_include_pad")
     x, geo = _forward_args(x, kernel_size, stride, padding, ceil_mode)
-    views = _offset_views(x, geo, 0.0)  # kh*kw views (N, Ho, Wo, C)
     divisor = _divisor(geo, count_include_pad, x.dtype)  # (Ho, Wo, 1)
+    total = np.empty(geo.out_shape, dtype=x.dtype)  # (N, Ho, Wo, C)
+    if get_backend() == "numba":
+        from . import pool_numba
+        div2 = np.ascontiguousarray(divisor[:, :, 0])  # (Ho, Wo)
+        pool_numba.run(pool_numba.avg_forward, np.ascontiguousarray(x), total, div2, *geo.kernel, *geo.stride, geo.padding[0][0], geo.padding[1][0])
+        return total, AvgPool2dCache(divisor, geo, x.dtype)
     if (divisor == divisor.flat[0]).all():
         divisor = divisor.reshape(-1)[0:1].reshape(())  # () : one number divides ~2x faster
-    total = np.empty(geo.out_shape, dtype=x.dtype)  # (N, Ho, Wo, C)
+    views = _offset_views(x, geo, 0.0)  # kh*kw views (N, Ho, Wo, C)
 
     def mean(s: slice) -> None:
         # inf + -inf is NaN and a float32 sum may overflow to inf, as in PyTorch, which does
@@ -394,6 +421,17 @@ def avg_pool2d_backward(dy: np.ndarray, cache: AvgPool2dCache) -> np.ndarray:
     n, ho, wo, c = geo.out_shape
     kh, kw = geo.kernel
     divisor = cache.divisor  # () or (Ho, Wo, 1)
+    if get_backend() == "numba":
+        from . import pool_numba
+        div2 = np.ascontiguousarray(np.broadcast_to(divisor, (ho, wo, 1))[:, :, 0])  # (Ho, Wo)
+        dx = np.empty(geo.in_shape, dtype=dy.dtype)  # (N, H, W, C), written whole by the kernel
+        dy = np.ascontiguousarray(dy)
+        if geo.tiled:
+            pool_numba.run(pool_numba.avg_backward_tiled, dy, div2, dx, kh, kw)
+        else:
+            pool_numba.run(pool_numba.avg_backward, dy, div2, dx, kh, kw, *geo.stride,
+                           geo.padding[0][0], geo.padding[1][0])
+        return dx
     if geo.tiled:
         # every input cell lies in exactly one window: it receives dy / divisor, written at once
         dx = np.empty((n, ho, kh, wo, kw, c), dtype=dy.dtype)  # (N, Ho, kh, Wo, kw, C)
