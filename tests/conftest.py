@@ -31,6 +31,16 @@ def checkpoint(tmp_path_factory):
     return path
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _compiled_kernels():
+    """Compile the numba kernels once per test process before any test runs: a cold compile
+    takes seconds, which a test that launches processes (MPI ranks, the CLI) would otherwise
+    pay inside its own time limits. Child processes then load them from the disk cache."""
+    from juanji.functional import pool_numba
+
+    pool_numba.warm_up()
+
+
 @pytest.fixture(params=BACKENDS)
 def each_backend(request):
     """Run the test once per backend (juanji.backend): the compiled kernels and pure NumPy."""

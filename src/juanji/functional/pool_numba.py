@@ -180,3 +180,20 @@ def avg_backward(dy, divisor, dx, kh, kw, sh, sw, top, left):  # pragma: no cove
                         dst = dx[img, r0 + a, c0 + b]
                         for ch in range(c):
                             dst[ch] += g[ch] / d
+
+
+def warm_up(dtypes=(np.float32, np.float64)) -> None:
+    """Compile every kernel for these dtypes now (or load them from the disk cache), so that the
+    first real call, or a child process, pays nothing: a cold compile takes seconds per kernel."""
+    for dtype in dtypes:
+        x = np.zeros((1, 4, 4, 1), dtype)
+        y = np.empty((1, 2, 2, 1), dtype)
+        arg = np.empty((1, 2, 2, 1), np.uint8)
+        div = np.ones((2, 2), dtype)
+        dx = np.empty_like(x)
+        run(max_forward, x, y, arg, 2, 2, 2, 2, 0, 0)
+        run(max_backward_tiled, y, arg, dx, 2, 2)
+        run(max_backward, y, arg, dx, 2, 2, 2, 0, 0)
+        run(avg_forward, x, y, div, 2, 2, 2, 2, 0, 0)
+        run(avg_backward_tiled, y, div, dx, 2, 2)
+        run(avg_backward, y, div, dx, 2, 2, 2, 2, 0, 0)
