@@ -57,16 +57,10 @@ from .memory import get_memory_budget
 # (kh*T_in*C_in*C_out, times ceil(Wo / T) * T / Wo for the columns computed past Wo; im2col's are
 # kh*kw*C_in*C_out) divided by how fast a GEMM of its shape runs, n / (n + HALF_N) *
 # k / (k + HALF_K) of its best for n output columns and inner dimension k, plus CUT_COST per
-# output value when T does not divide Wo; the cheapest wins. The constants are fitted to 17
-# sweeps of every width (LeNet-5's convs on 28-128 px, the course's, SIGNS' and tinyvgg's first
-# convs, a stride-2 conv; two threads, fwd + bwd, interleaved; benchmarks/NOTES.md, fifth
-# round): the pick is the fastest width or within 6 % of it on all 17, where the earlier model
-# (full speed from k = 64 and n = 96) lost up to 1.59x, e.g. tiles of 16 for LeNet-5's first
-# conv at 96-128 px where tiles of 4 run 1.5x faster. On 11 more shapes where the two models
-# disagree the new pick ran 0.73-0.98x the old one's time on 9, 1.05x and 1.27x on two (the
-# latter a stride-2 conv 3 -> 64 channels on 96 px: im2col over tiles of 2). Cut tiles cost
-# more than their extra columns (y is cropped and dy padded: one more pass over each), so widths
-# that divide Wo win.
+# output value when T does not divide Wo; the cheapest wins. A cut tile costs more than its extra
+# columns (y is cropped and dy padded: one more pass over each), so widths that divide Wo win.
+# The constants are fitted to timings of every width on LeNet-5-, course-, SIGNS- and
+# tinyvgg-sized convs (benchmarks/NOTES.md records the sweeps and the models they replaced).
 HALF_K, HALF_N = 8, 48  # the GEMM runs at half its best speed with this inner dimension / columns
 CUT_COST = 8  # per output value of a cut tile: y cropped, dy padded, in multiply-adds
 MAX_WASTE = 8  # T_in / kw: beyond this the band is mostly zeros whatever the shape
