@@ -1,4 +1,4 @@
-"""Which code runs juanji's hot loops: compiled kernels (numba) or pure vectorised NumPy.
+"""Which code runs juanji's hot loops: compiled kernels (numba) or pure vectorised NumPy::
 
     "numba"   the pooling ops (forward and backward) run as compiled loops, one pass over the
               data, parallel over image rows; the default when numba can be imported

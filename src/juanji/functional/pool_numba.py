@@ -1,7 +1,7 @@
 """The pools as compiled loops (numba): one pass over the data where NumPy makes several.
 
 :mod:`juanji.functional.pool` calls these when the backend is ``"numba"`` (:mod:`juanji.backend`);
-they compute exactly what its NumPy path computes, on the same geometry (:class:`PoolGeometry`):
+they compute exactly what its NumPy path computes, on the same geometry (``PoolGeometry``)::
 
     max forward    y[n, i, j, c] = max of the window's real cells, arg = the winner's offset
                    a*kw + b (uint8 for windows up to 256 cells); ties: the first in row-major
@@ -20,7 +20,7 @@ cells, so one image belongs to one thread).
 Threads: numba's ``workqueue`` layer, set before the first parallel call. Its default, OpenMP
 when found, collides with PyTorch's OpenMP in one process (measured: a 2x2 pool 30 ms instead of
 1.3 ms). The workqueue layer may not be entered from two Python threads at once, so calls are
-serialised by a lock; the thread count follows juanji's (:func:`juanji.functional.set_num_threads`,
+serialised by a lock; the thread count follows juanji's (``juanji.functional.set_num_threads``,
 ``JUANJI_NUM_THREADS``). Kernels are compiled on first use and cached on disk (``cache=True``):
 a new process loads them instead of compiling again.
 """
