@@ -1,4 +1,5 @@
-"""Jupyter display of the explainers: each explain_* result is still the plain JSON-able dict the
+"""juanji.explain.display (the number format, colour scale and layer labels every explainer
+shares), and the Jupyter display of the explainers: each explain_* result is still the plain JSON-able dict the
 command line prints, and a notebook shows it as the terminal's tables (``_repr_html_``); each
 plot_* with ``path=None`` writes nothing and returns a Figure Jupyter shows inline as PNG."""
 import json
@@ -9,6 +10,8 @@ import numpy as np
 import pytest
 from IPython.core.formatters import DisplayFormatter
 
+from juanji.explain.display import DIVERGING, diverging_rgb, fmt, layer_label, shape_text
+from juanji.nn import Conv2D, Sequential
 from juanji.explain.conv import explain_conv
 from juanji.explain.model import explain_network, explain_sharing, explain_sparsity
 from juanji.explain.plots import plot_confusion, plot_curves, plot_features, plot_filters, \
@@ -79,3 +82,34 @@ def test_plotting_leaves_the_callers_matplotlib_backend_alone(tmp_path):
         assert matplotlib.get_backend() == "svg"
     finally:
         matplotlib.use(before)
+
+
+# --------------------------------------------- juanji.explain.display: numbers and colours
+
+@pytest.mark.parametrize("v, want", [(0.0, "0"), (-0.0, "0"), (0.5, "0.5"), (12.345, "12.3"),
+                                     (-0.00331, "-3.3e-3"), (-7.78e-4, "-7.8e-4"),
+                                     (999.7, "1e3"), (123456.0, "1.2e5"), (0.01, "0.01"),
+                                     (float("nan"), "nan"), (float("-inf"), "-inf")])
+def test_fmt(v, want):
+    assert fmt(v) == want
+
+
+def test_fmt_is_short_and_close():
+    rng = np.random.default_rng(1)
+    for v in rng.normal(size=2000) * 10.0 ** rng.integers(-9, 9, 2000):
+        text = fmt(v)
+        assert len(text) <= (8 if abs(v) < 9.95e-10 else 7), text
+        assert abs(float(text) - v) <= 0.05 * abs(v), (v, text)  # two digits at least
+
+
+def test_diverging_rgb_ends_and_middle():
+    assert diverging_rgb(0.0, 1.0) == (255, 255, 255)
+    assert diverging_rgb(-5.0, 1.0) == DIVERGING[0] and diverging_rgb(5.0, 1.0) == DIVERGING[2]
+    assert diverging_rgb(1.0, 0.0) == (255, 255, 255)  # no scale: white
+    assert diverging_rgb(float("nan"), 1.0) == (255, 255, 255)
+
+
+def test_layer_label():
+    model = Sequential([Conv2D(6, 3, padding=1)], (8, 8, 1))
+    assert layer_label(0, model.layers[0]) == "0: Conv2D 8\u00d78\u00d76"
+    assert shape_text((10,)) == "10"

@@ -92,7 +92,7 @@ def test_contract_matches_juanji(browser, tmp_path, name):
     x = (raw[None] / 255.0 - np.array(norm.mean)) / np.array(norm.std)  # (1, H, W, C) float64
     k = model.output_shape[0]
     label = 1 if k == 1 else k - 1
-    data = page_data(model, x, ["random"], title=f"contract {name}")
+    data = page_data(model, raw[None], ["random"], title=f"contract {name}")
     page_file = tmp_path / "index.html"
     page_file.write_text(render_html(data, model_data(model, norm)), encoding="utf-8")
     t = trace(model, x, label)

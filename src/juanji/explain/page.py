@@ -1,20 +1,17 @@
 """The interactive explainer page: one self-contained ``index.html`` for a checkpoint.
 
-``write_page(checkpoint, images, out_dir)`` traces every input (:func:`juanji.explain.trace.trace`)
-and embeds, as JSON in a ``<script type="application/json">`` tag:
+``write_page(checkpoint, images, out_dir)`` embeds two JSON documents:
 
-    the layers (kind, shapes, kernel/stride/padding as resolved by juanji, weights, biases,
-    average-pool divisors), and per input: every activation a_l, the max-pool winners (argmax),
-    the probabilities, and a backward pass per class (the loss, every gradient dL/da_l, the conv
-    layers' parameter gradients), so the page can switch the class whose loss it
-    differentiates; a model with more than MAX_LABELS classes gets the default class's, the true
-    class's and the most probable ones' passes, MAX_LABELS in all.
+- ``juanji-model`` (:func:`model_data`): every layer's kind, shapes, resolved window and its
+  parameters as base64 float64, and the normaliser. ``page/port.js``, a float64 JavaScript port of
+  every juanji layer, computes the forward pass and the backward pass of any class from them.
+- ``juanji-data`` (:func:`page_data`): the title (model, data set, test accuracy), the class
+  names, each layer's label (:func:`juanji.explain.display.layer_label`) and the example images
+  as raw uint8 pixels (base64, before normalisation, as ``juanji predict`` reads them).
 
-The page's hand-written JavaScript (``page/page.js``, inlined with ``page/page.css`` into
-``page/page.html``) draws the network and recomputes, from these embedded numbers, a conv
-neuron's window x kernel + bias, a pool window, and a kernel weight's gradient as a sum over the
-output pixels it touched; each result is shown next to juanji's own value. Nothing is fetched:
-no network, no build step.
+Every number the page shows is computed in the page (``page/page.js`` draws the views), so the
+page carries no activations or gradients: a learner's own drawing is explained like a test image.
+Nothing is fetched: no network, no build step.
 """
 
 from __future__ import annotations
@@ -29,108 +26,45 @@ import numpy as np
 
 from .._atomic import atomic_write_text
 from ..validation import check_int
-from ..nn import head
-from .trace import trace
+from . import display
 
-__all__ = ["page_data", "write_page"]
+__all__ = ["model_data", "page_data", "render_html", "write_page"]
 
 DEFAULT_EXAMPLES = 4  # test images shown when no image is given
-MAX_LABELS = 10  # backward passes embedded per input: every class of a model with up to this many
-ACTIVATIONS = ("ReLU", "LeakyReLU", "Sigmoid", "Tanh")
 
 
-def _array(a: np.ndarray) -> dict:
-    """``{"shape", "data"}`` with the data flat, row-major; the batch axis dropped.
-
-    float32 values are written in their shortest round-trip form (the page rounds them back with
-    ``Math.fround``), so the page reads exactly juanji's numbers. Non-finite values become null.
-    """
-    a = np.asarray(a)
-    if a.ndim and a.shape[0] == 1 and a.ndim in (2, 4):
-        a = a[0]  # (1, H, W, C) -> (H, W, C); (1, K) -> (K,)
-    flat = a.reshape(-1)  # (size,)
-    if flat.dtype.kind == "f":
-        finite = np.isfinite(flat)
-        text = flat.astype(str) if flat.dtype == np.float32 else [repr(float(v)) for v in flat]
-        data = [float(t) if ok else None for t, ok in zip(text, finite)]
-    else:
-        data = flat.tolist()
-    return {"shape": list(a.shape), "data": data}
+def _u8(image: np.ndarray) -> str:
+    """base64 of a uint8 (H, W, C) image, row-major."""
+    return base64.b64encode(np.ascontiguousarray(image, dtype=np.uint8).tobytes()).decode("ascii")
 
 
-def _layer_info(lt) -> dict:
-    """What the page needs to know about a layer (geometry as juanji resolved it) and its weights."""
-    layer = lt.layer
-    info = {"index": lt.index, "kind": lt.kind, "in_shape": list(lt.x.shape[1:]),
-            "out_shape": list(lt.y.shape[1:]), "params": {n: _array(p) for n, p in
-                                                          lt.params.items()}}
-    window = layer.window()  # kernel, stride, dilation, padding resolved for this input
-    if window is not None:
-        info.update(window.to_dict())
-    if lt.kind == "Conv2D":
-        info.update(groups=layer.groups, use_bias=layer.use_bias)
-    elif lt.kind in ("MaxPool2D", "AvgPool2D"):
-        info.update(ceil_mode=layer.ceil_mode)
-        if lt.kind == "AvgPool2D":
-            geo = lt.cache.geometry
-            ho, wo = geo.out_shape[1:3]
-            divisor = np.broadcast_to(lt.cache.divisor, (ho, wo, 1))[:, :, 0]  # (Ho, Wo)
-            info.update(count_include_pad=layer.count_include_pad, divisor=_array(divisor))
-    elif lt.kind == "LeakyReLU":
-        info["negative_slope"] = layer.negative_slope
-    return info
-
-
-def _labels_to_embed(t, k: int, true_label: int | None) -> list[int]:
-    """The classes whose backward pass the page carries for one input: all of them up to
-    MAX_LABELS classes; beyond, the default one, the true one and the most probable others."""
-    if k <= MAX_LABELS:
-        return list(range(k))
-    by_prob = [int(c) for c in np.argsort(-t.probs, kind="stable")]
-    wanted = [t.label] + ([] if true_label is None else [true_label]) + by_prob
-    return list(dict.fromkeys(wanted))[:MAX_LABELS]  # unique, first occurrences kept
-
-
-def _backward(t) -> dict:
-    """One label's backward pass: L, dL/da_0..dL/da_L and the conv layers' dL/dθ."""
-    return {
-        "label": t.label, "loss": t.loss,
-        "grads": [_array(t.layers[0].dx)] + [_array(lt.dy) for lt in t.layers],
-        "param_grads": {str(lt.index): {n: _array(g) for n, g in lt.grads.items()}
-                        for lt in t.layers if lt.grads and lt.kind == "Conv2D"},
-    }
-
-
-def _example(model, t, name: str, true_label: int | None) -> dict:
-    """One input traced for its default label (``t``): activations a_0..a_L, max-pool winners,
-    and a backward pass per embedded label, ``t``'s the one the page shows first."""
-    k = head.num_classes(model.output_shape[0])
-    passes = {c: t if c == t.label else trace(model, t.x, c)
-              for c in _labels_to_embed(t, k, true_label)}
-    return {
-        "name": name, "true_label": true_label, "label": t.label, "predicted": t.predicted,
-        "probs": [float(p) for p in t.probs],
-        "acts": [_array(t.x)] + [_array(lt.y) for lt in t.layers],
-        "argmax": {str(lt.index): _array(lt.cache.argmax.astype(np.int64))
-                   for lt in t.layers if lt.kind == "MaxPool2D"},
-        "backward": [_backward(passes[c]) for c in sorted(passes)],
-    }
-
-
-def page_data(model, inputs, names, *, class_names=None, true_labels=None, label=None,
-              title="juanji explainer") -> dict:
-    """Trace every normalised input (N, H, W, C) through ``model``; the page's JSON as a dict."""
-    if len(inputs) < 1:
-        raise ValueError("`inputs` must hold at least one image, got none")
-    true_labels = [None] * len(inputs) if true_labels is None else list(true_labels)
-    traces = [trace(model, inputs[i:i + 1], label) for i in range(len(inputs))]
-    k = head.num_classes(model.output_shape[0])
+def page_data(model, images, names, *, class_names=None, true_labels=None, label=None,
+              title="juanji explainer", subtitle="") -> dict:
+    """The page's JSON as a dict, for raw uint8 ``images`` (N, H, W, C) (0..255, before
+    normalisation). ``label`` is the class whose loss the backward view shows first (None: the
+    predicted class of each image)."""
+    images = np.asarray(images)
+    if images.ndim != 4 or images.shape[0] < 1:
+        raise ValueError(f"`images` must be a (N, H, W, C) array with N >= 1, got shape "
+                         f"{images.shape}")
+    if tuple(images.shape[1:]) != tuple(model.input_shape):
+        raise ValueError(f"`images` must be {tuple(model.input_shape)} images, got "
+                         f"{tuple(images.shape[1:])}")
+    if images.dtype != np.uint8:
+        raise ValueError(f"`images` must be raw uint8 pixels 0..255, got dtype {images.dtype}")
+    true_labels = [None] * len(images) if true_labels is None else list(true_labels)
+    k = model.output_shape[0]
+    k = 2 if k == 1 else k  # one logit: the two classes of the binary head
     classes = [str(c) for c in class_names] if class_names else [str(i) for i in range(k)]
     return {
-        "title": title, "dtype": str(model.dtype), "classes": classes,
+        "title": title, "subtitle": subtitle, "classes": classes, "label": label,
         "input_shape": list(model.input_shape),
-        "layers": [_layer_info(lt) for lt in traces[0].layers],
-        "examples": [_example(model, t, n, y) for t, n, y in zip(traces, names, true_labels)],
+        "layers": [{"label": display.layer_label(i, layer),
+                    "inputs_per_output": layer.inputs_per_output()}
+                   for i, layer in enumerate(model.layers)],
+        "display": {"sig_digits": display.SIG_DIGITS, "diverging": display.DIVERGING},
+        "examples": [{"name": n, "true_label": y, "pixels": _u8(x)}
+                     for x, n, y in zip(images, names, true_labels)],
     }
 
 
@@ -182,7 +116,8 @@ def render_html(data: dict, model: dict | None = None) -> str:
     (one pass: inserted text is never searched for markers again)."""
     parts = {"/*__CSS__*/": _asset("page.css"),
              "/*__JS__*/": _asset("port.js") + "\n" + _asset("page.js"),
-             "__TITLE__": _escape(data["title"]), "__DATA__": _json(data),
+             "__TITLE__": _escape(data["title"]),
+             "__SUBTITLE__": _escape(data.get("subtitle", "")), "__DATA__": _json(data),
              "__MODEL__": _json(model) if model is not None else "null"}
     html = _asset("page.html")
     for marker in parts:
@@ -196,7 +131,19 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _load_inputs(ck, images, *, data_dir, num_examples, invert):
+def _test_set(ck, data_dir):
+    """The test split of the data set the checkpoint was trained on, or None when unknown,
+    unloadable here or of another image shape."""
+    from juanji.data import load_dataset
+    from juanji.data.registry import DATASETS
+
+    if ck.dataset is None or ck.dataset not in DATASETS:
+        return None
+    _, test = load_dataset(ck.dataset, data_dir)
+    return test if tuple(test.input_shape) == tuple(ck.input_shape) else None
+
+
+def _load_inputs(ck, images, test, *, num_examples, invert):
     """uint8 (N, H, W, C) images with their names and true labels (None for files)."""
     if images:
         from juanji.data.folder import read_model_image  # the same loader as `juanji predict`
@@ -207,23 +154,41 @@ def _load_inputs(ck, images, *, data_dir, num_examples, invert):
                 raise ValueError(f"`images`: file {str(p)!r} does not exist")
         x = np.stack([read_model_image(p, ck.input_shape, invert) for p in paths])  # (N, H, W, C)
         return x, [p.name for p in paths], None
-    from juanji.data import load_dataset
-    from juanji.data.registry import DATASETS
-
-    dataset = ck.dataset
-    if dataset is None:
-        raise ValueError("the checkpoint does not say which data set it was trained on; give "
-                         "`images`")
-    if dataset not in DATASETS:
-        raise ValueError(f"the checkpoint was trained on {dataset!r}, which juanji cannot load; "
-                         f"give `images`")
-    _, test = load_dataset(dataset, data_dir)
-    if tuple(test.input_shape) != tuple(ck.input_shape):
-        raise ValueError(f"the checkpoint's model takes {ck.input_shape} images but {dataset!r} "
-                         f"has {test.input_shape}; give `images`")
+    if test is None:
+        raise ValueError(f"the checkpoint's data set ({ck.dataset!r}) cannot be loaded here as "
+                         f"{tuple(ck.input_shape)} images; give `images`")
     n = min(num_examples, len(test))
-    names = [f"{dataset} test #{i} ({test.class_names[test.y[i]]})" for i in range(n)]
+    names = [f"{ck.dataset} test #{i} ({test.class_names[test.y[i]]})" for i in range(n)]
     return np.asarray(test.x[:n]), names, [int(v) for v in test.y[:n]]
+
+
+def _test_accuracy(ck, checkpoint_path: Path, test, normalizer) -> float | None:
+    """The checkpoint's test accuracy: from the ``metrics.json`` that ``juanji train`` writes
+    beside it when that file names this checkpoint, else measured now on ``test`` (None when
+    neither is there)."""
+    metrics = checkpoint_path.parent / "metrics.json"
+    try:
+        stored = json.loads(metrics.read_text(encoding="utf-8"))
+        best = Path(stored["files"]["best"]).name
+        if best == checkpoint_path.name and isinstance(stored["test_accuracy"], (int, float)):
+            return float(stored["test_accuracy"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass  # no metrics file, or not this checkpoint's: measure below
+    if test is None:
+        return None
+    from juanji.train import evaluate
+
+    return float(evaluate(ck.model, test, normalizer).accuracy)
+
+
+def _title(ck, checkpoint_path: Path, accuracy: float | None) -> tuple[str, str]:
+    """``('juanji explainer: lenet5 on mnist', 'test accuracy 98.91% · best.npz')``."""
+    options = ck.extra.get("options") if isinstance(ck.extra, dict) else None
+    model = options.get("model") if isinstance(options, dict) else None
+    what = model or "model " + "-".join(type(layer).__name__ for layer in ck.model.layers[:3]) + "…"
+    title = f"juanji explainer: {what}" + (f" on {ck.dataset}" if ck.dataset else "")
+    acc = "test accuracy unknown" if accuracy is None else f"test accuracy {accuracy:.2%}"
+    return title, f"{acc} \u00b7 {checkpoint_path.name}"
 
 
 def write_page(checkpoint_path, images, out_dir, *, label=None, num_examples=DEFAULT_EXAMPLES,
@@ -253,13 +218,16 @@ def write_page(checkpoint_path, images, out_dir, *, label=None, num_examples=DEF
     if normalizer is None:
         raise ValueError(f"{str(checkpoint_path)!r} holds no normaliser, so the model's inputs "
                          f"are unknown; save it with `normalizer=`")
-    x, names, true_labels = _load_inputs(ck, list(images or []), data_dir=data_dir,
-                                         num_examples=num_examples, invert=invert)
-    data = page_data(ck.model, normalizer(x), names, class_names=ck.class_names,
-                     true_labels=true_labels, label=label,
-                     title=f"juanji explainer: {Path(checkpoint_path).name}")
+    checkpoint_path = Path(checkpoint_path)
+    test = _test_set(ck, data_dir) if not images else None
+    x, names, true_labels = _load_inputs(ck, list(images or []), test, num_examples=num_examples,
+                                         invert=invert)
+    title, subtitle = _title(ck, checkpoint_path,
+                             _test_accuracy(ck, checkpoint_path, test, normalizer))
+    data = page_data(ck.model, x, names, class_names=ck.class_names, true_labels=true_labels,
+                     label=label, title=title, subtitle=subtitle)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     path = out / "index.html"
-    atomic_write_text(path, render_html(data, model_data(ck.model, normalizer)))  # a reader never sees half a page
+    atomic_write_text(path, render_html(data, model_data(ck.model, normalizer)))  # never half a page
     return path

@@ -1,50 +1,71 @@
 // juanji explainer page: plain JavaScript, no libraries, no network.
-// Reads the numbers juanji embedded (activations, gradients, weights, max-pool winners, pool
-// divisors) and recomputes each explanation from them, showing juanji's own value next to it.
+// Every number comes from the float64 port of juanji's layers (port.js, globalThis.juanji.model)
+// run on the input shown; each explanation recomputes one number from its parts (window x kernel
+// + bias, a pool window, a sum of contributions) and shows it next to the layer's own output.
 (function () {
   'use strict';
 
   var DATA = JSON.parse(document.getElementById('juanji-data').textContent);
-  var F32 = DATA.dtype === 'float32';
-  var TOL = F32 ? 1e-4 : 1e-9;  // relative agreement shown as a check mark
+  var M = globalThis.juanji.model;  // the float64 port (port.js) with the model's weights
+  var TOL = 1e-9;  // relative agreement shown as a check mark (both sides are float64)
   var ACTIVATIONS = { ReLU: 1, LeakyReLU: 1, Sigmoid: 1, Tanh: 1 };
+  // the layers as the page reads them: the port's geometry and weights, the label juanji gives
+  var L = M.layers.map(function (l, n) {
+    return Object.assign({}, l, { index: n, label: DATA.layers[n].label, use_bias: !!l.b,
+      inputs_per_output: DATA.layers[n].inputs_per_output });
+  });
+  var K = DATA.classes.length;
 
-  // ---------------------------------------------------------------- arrays (row-major, no batch)
-  // float32 models: each number is rounded back to float32, so the page holds juanji's values.
-  function tensor(o) {
-    var d = new Float64Array(o.data.length);
-    for (var n = 0; n < d.length; n++) {
-      var v = o.data[n];
-      d[n] = v === null ? NaN : (F32 ? Math.fround(v) : v);
-    }
-    return { shape: o.shape, data: d };
+  // ---------------------------------------------------------------- the input and its passes
+  function decodeU8(b64) {  // base64 of uint8 pixels -> Float64Array of 0..255
+    var s = atob(b64), out = new Float64Array(s.length);
+    for (var n = 0; n < s.length; n++) out[n] = s.charCodeAt(n);
+    return out;
   }
+  var IMAGES = DATA.examples.map(function (e) { return decodeU8(e.pixels); });
+  // state.raw: the raw pixels (H, W, C) row-major, 0..255, of the input shown; state.version
+  // changes with it, so the passes below are recomputed once per input and class.
+  var passes = { key: null, fwd: null, bwd: null };
+  function forwardPass() {
+    if (passes.key !== state.version) {
+      passes = { key: state.version, fwd: M.run(state.raw), bwd: null, bwdLabel: null };
+    }
+    return passes.fwd;
+  }
+  function predicted() {
+    var p = forwardPass().probs, best = 0;
+    for (var n = 1; n < p.length; n++) if (p[n] > p[best]) best = n;
+    return best;
+  }
+  // the class whose loss the backward view differentiates: the one picked, else the one the page
+  // was written for, else the predicted class
+  function labelShown() {
+    if (state.label !== null) return state.label;
+    return DATA.label !== null && DATA.label !== undefined && DATA.label < K ? DATA.label : predicted();
+  }
+  function backwardPass() {
+    forwardPass();
+    var c = labelShown();
+    if (passes.bwdLabel !== c) { passes.bwd = M.trace(state.raw, c); passes.bwdLabel = c; }
+    return passes.bwd;
+  }
+  function shapeOf(k) { return k === 0 ? DATA.input_shape : L[k - 1].out_shape; }
+  // act(k): a_k (a_0 the normalised input); grad(k): dL/da_k; {shape, data} row-major, no batch
+  function act(e, k) { return { shape: shapeOf(k), data: forwardPass().acts[k] }; }
+  function grad(e, k) { return { shape: shapeOf(k), data: backwardPass().grads[k] }; }
+  function param(l, name) {
+    var layer = L[l];
+    return name === 'weight' ? { shape: layer.w_shape, data: layer.w } : { shape: [layer.b.length], data: layer.b };
+  }
+  function pgrad(e, l, name) {
+    var g = backwardPass().params[l];
+    return name === 'weight' ? { shape: L[l].w_shape, data: g.dw } : { shape: [g.db.length], data: g.db };
+  }
+  function rawInput() { return { shape: DATA.input_shape, data: state.raw }; }
   function at(t) {  // at(t, i, j, c) or at(t, i) with row-major strides
     var k = 0;
     for (var n = 1; n < arguments.length; n++) k = k * t.shape[n - 1] + arguments[n];
     return t.data[k];
-  }
-  var memo = new Map();
-  function cached(key, make) {
-    if (!memo.has(key)) memo.set(key, make());
-    return memo.get(key);
-  }
-  function act(e, k) { return cached('a' + e + ':' + k, function () { return tensor(DATA.examples[e].acts[k]); }); }
-  // The backward pass shown: the class picked in the page (state.label), else the input's default
-  // (the predicted class, or the one asked for when the page was written).
-  function backwardPass(e) {
-    var ex = DATA.examples[e], want = state.label === null ? ex.label : state.label, found = null;
-    ex.backward.forEach(function (b) { if (b.label === want || (!found && b.label === ex.label)) found = b; });
-    return found;
-  }
-  function grad(e, k) {
-    var b = backwardPass(e);
-    return cached('g' + e + ':' + b.label + ':' + k, function () { return tensor(b.grads[k]); });
-  }
-  function param(l, name) { return cached('p' + l + name, function () { return tensor(DATA.layers[l].params[name]); }); }
-  function pgrad(e, l, name) {
-    var b = backwardPass(e);
-    return cached('d' + e + ':' + b.label + ':' + l + name, function () { return tensor(b.param_grads[l][name]); });
   }
   function absMax(t) {
     var m = 0;
@@ -100,19 +121,24 @@
     });
     return node;
   }
-  function fmt(v) {
-    if (!Number.isFinite(v)) return String(v);
+  // ports of juanji.explain.display.fmt and diverging_rgb (a browser test compares them)
+  var SIG = DATA.display.sig_digits, SCALE = DATA.display.diverging;
+  function fmt(v) {  // at most 7 characters: SIG significant digits, else '-7.8e-4'
+    if (Number.isNaN(v)) return 'nan';
+    if (!Number.isFinite(v)) return v > 0 ? 'inf' : '-inf';
     if (v === 0) return '0';
-    var a = Math.abs(v);
-    if (a >= 1e4 || a < 1e-3) return v.toExponential(2);
-    return String(Number(v.toPrecision(4)));
+    var r = Number(v.toPrecision(SIG)), a = Math.abs(r);
+    if (a >= 1e-2 && a < 1e3) return String(r);
+    var parts = v.toExponential(1).split('e'), mant = parts[0];
+    if (mant.slice(-2) === '.0') mant = mant.slice(0, -2);
+    return mant + 'e' + Number(parts[1]);
   }
   // diverging scale: blue (negative), white (0), red (positive), saturated at |v| = m
   function rgb(v, m) {
     var t = m > 0 && Number.isFinite(v) ? Math.max(-1, Math.min(1, v / m)) : 0;
-    var end = t < 0 ? [33, 102, 172] : [178, 24, 43];
+    var end = t < 0 ? SCALE[0] : SCALE[2];
     var u = Math.abs(t);
-    return [0, 1, 2].map(function (q) { return Math.round(255 + (end[q] - 255) * u); });
+    return [0, 1, 2].map(function (q) { return Math.floor(255 + (end[q] - 255) * u + 0.5); });
   }
   function css(c) { return 'rgb(' + c[0] + ',' + c[1] + ',' + c[2] + ')'; }
   function isDark(c) { return 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2] < 140; }
@@ -132,7 +158,7 @@
       text: fmt(v) }, extra || {}));
   }
   function agree(a, b, scale) {
-    var ok = Math.abs(a - b) <= TOL * Math.max(Math.abs(b), scale || 0, 1e-30) + (F32 ? 1e-7 : 1e-15);
+    var ok = Math.abs(a - b) <= TOL * Math.max(Math.abs(b), scale || 0, 1e-30) + 1e-15;
     return el('span', { class: ok ? 'ok' : 'bad', 'data-role': 'check', 'data-ok': String(ok),
       text: ok ? ' \u2713 equal' : ' \u2717 differs' });
   }
@@ -145,14 +171,17 @@
   }
 
   // ---------------------------------------------------------------- state
-  var state = { ex: 0, mode: 'forward', k: null, c: 0, neuron: null, weight: null, label: null };
-  var L = DATA.layers;
+  // ex: the example shown (-1: the learner's drawing or upload); raw: its pixels; version: bumped
+  // whenever raw changes
+  var state = { ex: 0, raw: IMAGES[0], version: 0, mode: 'forward', k: null, c: 0, neuron: null,
+    weight: null, label: null };
+  function setInput(ex, raw) {
+    state.ex = ex; state.raw = raw; state.version += 1; state.neuron = null; state.weight = null;
+  }
   function layerOf(k) { return k > 0 ? L[k - 1] : null; }
-  function shapeOf(k) { return k === 0 ? DATA.input_shape : L[k - 1].out_shape; }
   function values(k) { return state.mode === 'forward' ? act(state.ex, k) : grad(state.ex, k); }
   function colName(k) {
-    var s = shapeOf(k).join('\u00d7');
-    return k === 0 ? 'input ' + s : (k - 1) + ': ' + L[k - 1].kind + ' ' + s;
+    return k === 0 ? 'input ' + shapeOf(0).join('\u00d7') : L[k - 1].label;
   }
   function pick(k, c) { state.k = k; state.c = c; state.neuron = null; state.weight = null; render(); }
 
@@ -166,46 +195,52 @@
     }
     ctx.putImageData(img, 0, 0);
   }
+  // raw pixels (0..255) as the model reads them: grey for one channel, colour for three
+  function drawRaw(canvas, raw) {
+    var h = DATA.input_shape[0], w = DATA.input_shape[1], C = DATA.input_shape[2];
+    var ctx = canvas.getContext('2d'), img = ctx.createImageData(w, h);
+    for (var i = 0; i < h; i++) for (var j = 0; j < w; j++) for (var ch = 0; ch < 3; ch++) {
+      img.data[4 * (i * w + j) + ch] = raw[(i * w + j) * C + (C === 3 ? ch : 0)];
+      img.data[4 * (i * w + j) + 3] = 255;
+    }
+    ctx.putImageData(img, 0, 0);
+  }
   function renderExamples() {
     var box = document.getElementById('examples');
     box.textContent = '';
     DATA.examples.forEach(function (e, n) {
-      var x = act(n, 0), h = x.shape[0], w = x.shape[1], cv = el('canvas', { width: w, height: h });
-      var ctx = cv.getContext('2d'), img = ctx.createImageData(w, h), lo = Infinity, hi = -Infinity;
-      for (var q = 0; q < x.data.length; q++) { lo = Math.min(lo, x.data[q]); hi = Math.max(hi, x.data[q]); }
-      var C = x.shape[2];
-      for (var i = 0; i < h; i++) for (var j = 0; j < w; j++) for (var ch = 0; ch < 3; ch++) {
-        var v = at(x, i, j, C === 3 ? ch : 0);
-        img.data[4 * (i * w + j) + ch] = Math.round(255 * (v - lo) / ((hi - lo) || 1));
-        img.data[4 * (i * w + j) + 3] = 255;
-      }
-      ctx.putImageData(img, 0, 0);
+      var cv = el('canvas', { width: DATA.input_shape[1], height: DATA.input_shape[0] });
+      drawRaw(cv, IMAGES[n]);
       box.appendChild(el('button', { type: 'button', 'aria-pressed': String(n === state.ex),
-        'data-example': n, onclick: function () { state.ex = n; state.neuron = null; state.weight = null; render(); } },
+        'data-example': n, onclick: function () { setInput(n, IMAGES[n]); render(); } },
         [cv, el('span', { text: e.name })]));
     });
   }
   function renderPass() {
-    var e = DATA.examples[state.ex], note = document.getElementById('pass-note');
+    var trueLabel = state.ex >= 0 ? DATA.examples[state.ex].true_label : null;
+    var note = document.getElementById('pass-note'), f = forwardPass(), top = predicted();
     document.querySelectorAll('#modes button').forEach(function (b) {
       b.setAttribute('aria-pressed', String(b.dataset.mode === state.mode));
     });
-    var truth = e.true_label === null ? '' : ' True class: ' + DATA.classes[e.true_label] + '.';
-    var b = backwardPass(state.ex);
-    note.textContent = state.mode === 'forward'
-      ? 'Predicted: ' + DATA.classes[e.predicted] + ' (p = ' + fmt(e.probs[e.predicted] === undefined ? e.probs[0] : e.probs[e.predicted]) + ').' + truth
-      : 'Gradients of the loss L = \u2212log p[' + DATA.classes[b.label] + '] = ' + fmt(b.loss) +
-        ' (the ' + (b.label === e.predicted ? 'predicted' : 'chosen') + ' class) with respect to every activation.' + truth;
-    note.dataset.loss = String(b.loss);
-    // which class's loss to differentiate: one option per backward pass the page carries
-    var pickBox = document.getElementById('label-pick');
+    var truth = trueLabel === null ? '' : ' True class: ' + DATA.classes[trueLabel] + '.';
+    note.dataset.predicted = String(top);
+    if (state.mode === 'forward') {
+      note.textContent = 'Predicted: ' + DATA.classes[top] + ' (p = ' + fmt(f.probs[top]) + ').' + truth;
+    } else {
+      var b = backwardPass();
+      note.textContent = 'Gradients of the loss L = \u2212log p[' + DATA.classes[b.label] + '] = ' + fmt(b.loss) +
+        ' (the ' + (b.label === top ? 'predicted' : 'chosen') + ' class) with respect to every activation.' + truth;
+      note.dataset.loss = String(b.loss);
+    }
+    // which class's loss to differentiate: any class
+    var pickBox = document.getElementById('label-pick'), shown = labelShown();
     pickBox.hidden = state.mode !== 'backward';
     var select = el('select', { id: 'label-select', 'aria-label': 'the class whose loss is differentiated',
       onchange: function () { state.label = Number(this.value); state.weight = null; render(); } },
-      e.backward.map(function (p) {
-        var opt = el('option', { value: String(p.label), text: DATA.classes[p.label] +
-          (p.label === e.predicted ? ' (predicted)' : '') + (p.label === e.true_label ? ' (true)' : '') });
-        if (p.label === b.label) opt.selected = true;
+      DATA.classes.map(function (name, n) {
+        var opt = el('option', { value: String(n), text: name +
+          (n === top ? ' (predicted)' : '') + (n === trueLabel ? ' (true)' : '') });
+        if (n === shown) opt.selected = true;
         return opt;
       }));
     pickBox.replaceChildren(el('span', { text: 'loss of class ' }), select);
@@ -225,7 +260,7 @@
         var h = shape[0], w = shape[1], C = shape[2], scale = Math.max(1, Math.floor(40 / Math.max(h, w)));
         for (var c = 0; c < C; c++) {
           var cv = el('canvas', { width: w, height: h, style: 'width:' + w * scale + 'px;height:' + h * scale + 'px' });
-          drawMap(cv, t, c, m);
+          if (k === 0 && state.mode === 'forward') drawRaw(cv, state.raw); else drawMap(cv, t, c, m);
           maps.push(el('button', { type: 'button', class: 'map', 'data-k': k, 'data-c': c,
             'aria-pressed': String(state.k === k && state.c === c),
             'aria-label': colName(k) + ', channel ' + c, onclick: pick.bind(null, k, c) }, [cv]));
@@ -246,10 +281,9 @@
     net.appendChild(probColumn());
   }
   function probColumn() {
-    var e = DATA.examples[state.ex], rows = [];
-    var probs = e.probs.length === 1 ? [1 - e.probs[0], e.probs[0]] : e.probs;
+    var rows = [], probs = forwardPass().probs;
+    var shown = state.mode === 'backward' ? labelShown() : predicted();
     probs.forEach(function (p, n) {
-      var shown = state.mode === 'backward' ? backwardPass(state.ex).label : e.predicted;
       var cls = n === shown ? 'chosen' : '';
       rows.push(el('span', { class: cls, text: DATA.classes[n] }));
       rows.push(el('span', {}, [el('div', { class: 'bar', style: 'width:' + (100 * p).toFixed(1) + '%' })]));
@@ -318,13 +352,12 @@
 
   // the max-pool routing mask: which input cells won a window, and the gradient they receive
   function routingMask(layer, c) {
-    var e = state.ex, arg = tensor(DATA.examples[e].argmax[layer.index]), dx = grad(e, layer.index);
-    var H = layer.in_shape[0], W = layer.in_shape[1], Ho = layer.out_shape[0], Wo = layer.out_shape[1];
-    var count = new Int32Array(H * W), kw = layer.kernel[1];
+    var e = state.ex, arg = forwardPass().args[layer.index], dx = grad(e, layer.index);
+    var H = layer.in_shape[0], W = layer.in_shape[1], C = layer.in_shape[2];
+    var Ho = layer.out_shape[0], Wo = layer.out_shape[1], count = new Int32Array(H * W);
     for (var i = 0; i < Ho; i++) for (var j = 0; j < Wo; j++) {
-      var off = at(arg, i, j, c), r = i * layer.stride[0] + Math.floor(off / kw) - layer.padding[0][0];
-      var q = j * layer.stride[1] + off % kw - layer.padding[1][0];
-      if (r >= 0 && r < H && q >= 0 && q < W) count[r * W + q] += 1;
+      var won = arg[(i * Wo + j) * C + c];  // the winner's flat index in the input (h, w, c)
+      if (won >= 0) count[Math.floor(won / C)] += 1;
     }
     var m = absMax(dx), cells = [];
     for (var r2 = 0; r2 < H; r2++) for (var q2 = 0; q2 < W; q2++) {
@@ -339,7 +372,7 @@
     return el('div', { class: 'panel' }, [
       el('h3', { text: 'Routing mask: layer ' + layer.index + ' input, channel ' + c }),
       el('p', { class: 'note', text: 'Max pooling sends each output gradient to the one cell that won its window ' +
-        '(outlined; the first maximum on ties). Every other cell gets 0. Numbers: dL/dx juanji computed.' }),
+        '(outlined; the first maximum on ties). Every other cell gets 0. Numbers: dL/dx of the layer\u2019s backward.' }),
       grid(W, cells, W > 12 ? '1.1rem' : null)]);
   }
 
@@ -352,6 +385,14 @@
     return { r: r, q: q, v: at(x, r, q, c) };
   }
 
+  // is tap (a, b) of output (i, j) in the padding (as opposed to past it, where a ceil-mode window
+  // hangs over the edge)? Average pooling counts padding cells only with count_include_pad.
+  function inPadding(layer, i, j, a, b) {
+    var r = i * layer.stride[0] + a * layer.dilation[0] - layer.padding[0][0];
+    var q = j * layer.stride[1] + b * layer.dilation[1] - layer.padding[1][0];
+    return r >= -layer.padding[0][0] && r < layer.in_shape[0] + layer.padding[0][1] &&
+      q >= -layer.padding[1][0] && q < layer.in_shape[1] + layer.padding[1][1];
+  }
   function convNeuron(layer, i, j, o) {
     var e = state.ex, x = act(e, layer.index), w = param(layer.index, 'weight');
     var kh = w.shape[0], kw = w.shape[1], cg = w.shape[2], cout = w.shape[3];
@@ -393,12 +434,12 @@
         layer.dilation.join('\u00d7') + ') times the kernel, element by element, summed, plus the bias.']),
       el('div', { class: 'channels' }, panels),
       el('p', { class: 'eq' }, ['\u03a3 over ' + cg + ' channel(s) = ', numSpan(total, 'sum'), ' + bias ',
-        numSpan(bias, 'bias'), ' = z = ', numSpan(z, 'z'), '; juanji: ', numSpan(y, 'juanji'), agree(z, y, absSum)])];
+        numSpan(bias, 'bias'), ' = z = ', numSpan(z, 'z'), '; the layer\u2019s output: ', numSpan(y, 'layer-out'), agree(z, y, absSum)])];
     var next = L[layer.index + 1];
     if (next && ACTIVATIONS[next.kind]) {
       var yn = at(act(e, layer.index + 2), i, j, o), fz = activate(next, z);
       out.push(el('p', { class: 'eq' }, [next.kind + '(z) = ' + activationFormula(next) + ' = ', numSpan(fz, 'activation'),
-        '; juanji (layer ' + next.index + '): ', numSpan(yn, 'activation-juanji'), agree(fz, yn, Math.abs(z))]));
+        '; layer ' + next.index + ' computes: ', numSpan(yn, 'activation-layer'), agree(fz, yn, Math.abs(z))]));
     }
     return out;
   }
@@ -421,9 +462,12 @@
     var e = state.ex, x = act(e, layer.index), y = at(act(e, layer.index + 1), i, j, c);
     var kh = layer.kernel[0], kw = layer.kernel[1], isMax = layer.kind === 'MaxPool2D';
     var cells = [], vals = [], mx = absMax(x), sum = 0, best = -Infinity;
-    var winner = isMax ? at(tensor(DATA.examples[e].argmax[layer.index]), i, j, c) : -1;
+    var won = isMax ? forwardPass().args[layer.index][(i * layer.out_shape[1] + j) * layer.out_shape[2] + c] : -1;
+    var winner = -1, inside = 0, padded = 0;
     for (var a = 0; a < kh; a++) for (var b = 0; b < kw; b++) {
       var cell = windowCell(layer, x, i, j, a, b, c);
+      if (cell && winner < 0 && (cell.r * x.shape[1] + cell.q) * x.shape[2] + c === won) winner = a * kw + b;
+      if (cell) inside += 1; else if (inPadding(layer, i, j, a, b)) padded += 1;
       var v = cell ? cell.v : (isMax ? -Infinity : 0);
       vals.push(v); sum += v; if (v > best || Number.isNaN(v)) best = v;
       var node = numCell(v, mx, { 'data-role': 'pool-cell', 'data-a': a, 'data-b': b,
@@ -438,16 +482,16 @@
     if (isMax) {
       parts.push(el('p', { class: 'eq' }, ['max = ', numSpan(best, 'pool-out'), ' (the outlined cell, window offset ',
         el('strong', { 'data-role': 'pool-winner', 'data-value': String(winner), text: String(winner) }),
-        ', wins; on ties the first in row-major order); juanji: ', numSpan(y, 'pool-juanji'), agree(best, y, 0)]));
+        ', wins; on ties the first in row-major order); the layer\u2019s output: ', numSpan(y, 'pool-layer'), agree(best, y, 0)]));
       if (state.mode === 'backward') {
         parts.push(el('p', { class: 'eq' }, ['Backward: the whole dL/dy = ', numSpan(dy, 'pool-dy'),
           ' goes to the winning cell; the other cells of this window get 0 from it.']));
       }
     } else {
-      var div = at(tensor(layer.divisor), i, j), mean = sum / div;
+      var div = layer.count_include_pad ? inside + padded : inside, mean = sum / div;
       parts.push(el('p', { class: 'eq' }, ['mean = sum ', numSpan(sum, 'pool-sum'), ' / ', numSpan(div, 'pool-divisor'),
         (layer.count_include_pad ? ' cells (padding counted)' : ' real cells') + ' = ', numSpan(mean, 'pool-out'),
-        '; juanji: ', numSpan(y, 'pool-juanji'), agree(mean, y, Math.abs(sum) / div)]));
+        '; the layer\u2019s output: ', numSpan(y, 'pool-layer'), agree(mean, y, Math.abs(sum) / div)]));
       if (state.mode === 'backward') {
         parts.push(el('p', { class: 'eq' }, ['Backward: dL/dy = ', numSpan(dy, 'pool-dy'), ' is split equally: every cell of ' +
           'the window receives dL/dy / divisor = ', numSpan(dy / div, 'pool-share'), ' (summed where windows overlap).']));
@@ -481,7 +525,7 @@
     if (layer.use_bias) {
       var dbj = at(pgrad(e, layer.index, 'bias'), o);
       parts.push(el('p', { class: 'eq' }, ['Bias: dL/db = \u03a3 over every output pixel of dL/dz = ', numSpan(db, 'db-total'),
-        '; juanji: ', numSpan(dbj, 'db-juanji'), agree(db, dbj, absMax(dz))]));
+        '; the layer\u2019s output: ', numSpan(dbj, 'db-layer'), agree(db, dbj, absMax(dz))]));
     }
     if (state.weight) parts.push(weightGradient(layer, o, state.weight));
     return parts;
@@ -499,7 +543,7 @@
         el('td', { text: cell ? 'a' + layer.index + '[' + cell.r + ', ' + cell.q + ', ' + c + '] = ' + fmt(xv) : 'padding: 0' }),
         el('td', { text: fmt(d) }), el('td', { text: fmt(p) })]));
     }
-    var juanji = at(pgrad(e, layer.index, 'weight'), wt.a, wt.b, wt.c, o);
+    var layerDw = at(pgrad(e, layer.index, 'weight'), wt.a, wt.b, wt.c, o);
     return el('div', { class: 'panel' }, [
       el('h3', { text: 'dL/dW[' + wt.a + ', ' + wt.b + ', ' + wt.c + ', ' + o + ']: weight ' + fmt(at(w, wt.a, wt.b, wt.c, o)) }),
       el('p', { class: 'note', text: 'The weight is shared by every output pixel of filter ' + o + ', so its gradient is the ' +
@@ -508,8 +552,8 @@
         el('thead', {}, [el('tr', {}, ['output (i, j)', 'input it multiplied', 'dL/dz', 'contribution'].map(function (s) { return el('th', { text: s }); }))]),
         el('tbody', {}, rows),
         el('tfoot', {}, [el('tr', {}, [el('td', { text: 'sum' }), el('td'), el('td'), el('td', {}, [numSpan(total, 'dw-total')])])])])]),
-      el('p', { class: 'eq' }, ['\u03a3 contributions = ', numSpan(total, 'dw-sum'), '; juanji\u2019s dW: ',
-        numSpan(juanji, 'dw-juanji'), agree(total, juanji, absSum)])]);
+      el('p', { class: 'eq' }, ['\u03a3 contributions = ', numSpan(total, 'dw-sum'), '; the layer\u2019s backward dW: ',
+        numSpan(layerDw, 'dw-layer'), agree(total, layerDw, absSum)])]);
   }
 
   // a dense unit: y[n] = b[n] + sum_k x[k] W[k, n]; the largest terms listed, the rest summed
@@ -529,7 +573,7 @@
         'data-value': String(t.p) }, [el('td', { text: String(t.k) }), el('td', { text: fmt(t.x) }),
         el('td', { text: fmt(t.w) }), el('td', { text: fmt(t.p) })]);
     });
-    var hasBias = !!layer.params.bias, bias = hasBias ? at(param(layer.index, 'bias'), n) : 0;
+    var hasBias = layer.use_bias, bias = hasBias ? at(param(layer.index, 'bias'), n) : 0;
     var z = total + bias, y = at(act(e, layer.index + 1), n);
     var out = [el('p', {}, ['Unit ' + n + ' of a dense layer: every one of its ' + K + ' inputs times its own weight, ' +
         'summed, plus the bias. The ' + Math.min(DENSE_TERMS, K) + ' largest terms:']),
@@ -539,12 +583,12 @@
         el('tfoot', {}, [el('tr', {}, [el('td', { text: 'the other ' + (K - shown.length) }), el('td'), el('td'),
           el('td', {}, [numSpan(rest, 'dense-rest')])])])])]),
       el('p', { class: 'eq' }, ['\u03a3 over ' + K + ' inputs = ', numSpan(total, 'sum'), ' + bias ', numSpan(bias, 'bias'),
-        ' = z = ', numSpan(z, 'z'), '; juanji: ', numSpan(y, 'juanji'), agree(z, y, absSum)])];
+        ' = z = ', numSpan(z, 'z'), '; the layer\u2019s output: ', numSpan(y, 'layer-out'), agree(z, y, absSum)])];
     var next = L[layer.index + 1];
     if (next && ACTIVATIONS[next.kind]) {
       var yn = at(act(e, layer.index + 2), n), fz = activate(next, z);
       out.push(el('p', { class: 'eq' }, [next.kind + '(z) = ' + activationFormula(next) + ' = ', numSpan(fz, 'activation'),
-        '; juanji (layer ' + next.index + '): ', numSpan(yn, 'activation-juanji'), agree(fz, yn, Math.abs(z))]));
+        '; layer ' + next.index + ' computes: ', numSpan(yn, 'activation-layer'), agree(fz, yn, Math.abs(z))]));
     }
     return out;
   }
@@ -556,14 +600,15 @@
     if (layer && layer.kind === 'Conv2D' && state.mode === 'backward') parts = parts.concat(kernelPicker(layer, state.c));
     if (state.neuron && shapeOf(k).length === 3) {
       var i = state.neuron.i, j = state.neuron.j, c = state.c, e = state.ex;
-      if (!layer) parts.push(el('p', {}, ['Input pixel (' + i + ', ' + j + ', ' + c + ') after normalisation: ',
+      if (!layer) parts.push(el('p', {}, ['Input pixel (' + i + ', ' + j + ', ' + c + '): raw ',
+        numSpan(at(rawInput(), i, j, c), 'input-raw'), ', after normalisation ',
         numSpan(at(act(e, 0), i, j, c), 'input'), '; dL/dx = ', numSpan(at(grad(e, 0), i, j, c), 'input-grad')]));
       else if (layer.kind === 'Conv2D') parts = parts.concat(convNeuron(layer, i, j, c));
       else if (layer.kind === 'MaxPool2D' || layer.kind === 'AvgPool2D') parts = parts.concat(poolNeuron(layer, i, j, c));
       else if (ACTIVATIONS[layer.kind]) {
         var z = at(act(e, k - 1), i, j, c), fz = activate(layer, z), y = at(act(e, k), i, j, c);
         parts.push(el('p', { class: 'eq' }, [layer.kind + '(' + fmt(z) + ') = ' + activationFormula(layer) + ' = ',
-          numSpan(fz, 'activation'), '; juanji: ', numSpan(y, 'activation-juanji'), agree(fz, y, Math.abs(z))]));
+          numSpan(fz, 'activation'), '; the layer\u2019s output: ', numSpan(y, 'activation-layer'), agree(fz, y, Math.abs(z))]));
       } else {
         parts.push(el('p', {}, ['value: ', numSpan(at(act(e, k), i, j, c), 'value')]));
       }
@@ -577,7 +622,7 @@
       else if (layer && ACTIVATIONS[layer.kind]) {
         var z1 = at(act(e1, k - 1), u), fz1 = activate(layer, z1), y1 = at(act(e1, k), u);
         parts.push(el('p', { class: 'eq' }, [layer.kind + '(' + fmt(z1) + ') = ' + activationFormula(layer) + ' = ',
-          numSpan(fz1, 'activation'), '; juanji: ', numSpan(y1, 'activation-juanji'), agree(fz1, y1, Math.abs(z1))]));
+          numSpan(fz1, 'activation'), '; the layer\u2019s output: ', numSpan(y1, 'activation-layer'), agree(fz1, y1, Math.abs(z1))]));
       } else {
         parts.push(el('p', {}, ['value: ', numSpan(at(act(e1, k), u), 'value')]));
       }
@@ -695,5 +740,6 @@
   if (firstConv >= 0) { state.k = firstConv + 1; state.c = 0; }
   render();
   renderPlayground();
-  window.juanji = Object.assign(window.juanji || {}, { outputSize: outputSize, samePadding: samePadding, data: DATA, state: state, render: render });
+  window.juanji = Object.assign(window.juanji || {}, { outputSize: outputSize, samePadding: samePadding,
+    data: DATA, state: state, render: render, fmt: fmt, rgb: rgb });
 })();

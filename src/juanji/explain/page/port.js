@@ -171,48 +171,65 @@
       for (const key of ["w", "b", "mean", "var"]) if (L[key]) out[key] = decode(L[key]);
       return out;
     });
-    const norm = (raw) => raw.map((v, k) => {
+    const norm = (raw) => Float64Array.from(raw, (v, k) => {
       const c = k % M.normalizer.mean.length;
       return (v / 255 - M.normalizer.mean[c]) / M.normalizer.std[c];
     });
-    function run(image) {
-      const x0 = norm(flat(image, M.input_shape)), acts = [x0];
-      for (const L of layers) acts.push(op(L).forward(L, acts[acts.length - 1]));
+    // One pass on a raw image (flat Float64Array, 0..255, (H, W, C) row-major): acts[0] is the
+    // normalised input, acts[k] layer k-1's output; probs; the logits z.
+    function run(raw) {
+      const x0 = norm(raw), acts = [x0], args = [];
+      for (const L of layers) {
+        acts.push(op(L).forward(L, acts[acts.length - 1]));
+        args.push(L.arg ? Int32Array.from(L.arg) : null);  // max-pool winners, input flat indices
+      }
       const z = acts[acts.length - 1];
       let probs;
       if (z.length === 1) { const p = OPS.Sigmoid.f(z[0]); probs = [1 - p, p]; } else {
         const m = Math.max(...z), e = Array.from(z, (v) => Math.exp(v - m)), s = e.reduce((a, b) => a + b, 0);
         probs = e.map((v) => v / s);
       }
-      return { acts, probs, z };
+      return { acts, probs, z, args };
+    }
+    // The forward pass and the gradients of L = -log p[c] (softmax) or the binary cross-entropy of
+    // the one logit with label c: grads[k] = dL/d acts[k], params[i] = {dw, db} of layer i.
+    function trace(raw, classIndex) {
+      const r = run(raw), K = r.probs.length, c = Number(classIndex);
+      if (!Number.isInteger(c) || c < 0 || c >= K) throw new Error("classIndex must be 0.." + (K - 1) + ", got " + classIndex);
+      let dz, loss;
+      if (r.z.length === 1) {
+        const zz = r.z[0];  // BCE(z, y) = max(z, 0) - z y + log(1 + exp(-|z|))
+        loss = Math.max(zz, 0) - zz * c + Math.log1p(Math.exp(-Math.abs(zz)));
+        dz = Float64Array.of(r.probs[1] - c);
+      } else {
+        loss = -Math.log(r.probs[c]); dz = Float64Array.from(r.probs, (p, k) => p - (k === c ? 1 : 0));
+      }
+      const grads = new Array(layers.length + 1), params = new Array(layers.length);
+      grads[layers.length] = dz;
+      for (let i = layers.length - 1; i >= 0; i--) {
+        const L = layers[i];
+        if (L.arg) L.arg = r.args[i];  // the winners of this image
+        const g = op(L).backward(L, r.acts[i], r.acts[i + 1], grads[i + 1]);
+        params[i] = { dw: g.dw || null, db: g.db || null };
+        grads[i] = g.dx;
+      }
+      return Object.assign(r, { label: c, loss, grads, params });
     }
     return {
-      layers, input_shape: M.input_shape, run,
+      layers, input_shape: M.input_shape, normalizer: M.normalizer, run, trace, norm,
       forward(image) {
-        const r = run(image);
+        const r = run(flat(image, M.input_shape));
         return { probabilities: r.probs, layers: layers.map((L, i) => ({ name: L.kind, output: nest(r.acts[i + 1], L.out_shape) })) };
       },
-      // L = -log p[c] (softmax) or the binary cross-entropy of the one logit with label c
       backward(image, classIndex) {
-        const r = run(image), K = r.probs.length, c = Number(classIndex);
-        if (!Number.isInteger(c) || c < 0 || c >= K) throw new Error("classIndex must be 0.." + (K - 1) + ", got " + classIndex);
-        let dz, loss;
-        if (r.z.length === 1) {
-          const zz = r.z[0];  // BCE(z, y) = max(z, 0) - z y + log(1 + exp(-|z|))
-          loss = Math.max(zz, 0) - zz * c + Math.log1p(Math.exp(-Math.abs(zz)));
-          dz = Float64Array.of(r.probs[1] - c);
-        } else {
-          loss = -Math.log(r.probs[c]); dz = Float64Array.from(r.probs, (p, k) => p - (k === c ? 1 : 0));
-        }
-        const out = new Array(layers.length); let dy = dz;
-        for (let i = layers.length - 1; i >= 0; i--) {
-          const L = layers[i], g = op(L).backward(L, r.acts[i], r.acts[i + 1], dy);
-          const entry = { name: L.kind, dOutput: nest(dy, L.out_shape) };
-          if (g.dw) entry.dWeight = nest(g.dw, L.w_shape);
-          if (g.db) entry.dBias = Array.from(g.db);
-          out[i] = entry; dy = g.dx;
-        }
-        return { loss, layers: out, dInput: nest(dy, M.input_shape) };
+        const t = trace(flat(image, M.input_shape), classIndex);
+        const out = layers.map((L, i) => {
+          const entry = { name: L.kind, dOutput: nest(t.grads[i + 1], L.out_shape) };
+          if (t.params[i].dw) entry.dWeight = nest(t.params[i].dw, L.w_shape);
+          if (t.params[i].db) entry.dBias = Array.from(t.params[i].db);
+          return entry;
+        });
+        return { loss: t.loss, layers: out, dInput: nest(t.grads[0], M.input_shape) };
       },
     };
   }
