@@ -205,7 +205,7 @@ def test_overview_and_probabilities(page, site):
     assert n_cols == len(t.layers) + 1
     maps = page.eval_on_selector_all('#network .map[data-k="1"]', "e => e.length")
     assert maps == 4
-    probs = read(page, '#network [data-role="prob"]', "value")
+    probs = read(page, '#probs [data-role="prob"]', "value")
     assert_close([p["value"] for p in probs], t.probs, F64)
     page.click('#network .map[data-k="2"][data-c="3"]')
     shown = read(page, '#detail [data-role="neuron"]', "i", "j", "value")

@@ -39,10 +39,12 @@ def _u8(image: np.ndarray) -> str:
 
 
 def page_data(model, images, names, *, class_names=None, true_labels=None, label=None,
-              title="juanji explainer", subtitle="") -> dict:
+              title="juanji explainer", subtitle="", polarity=None) -> dict:
     """The page's JSON as a dict, for raw uint8 ``images`` (N, H, W, C) (0..255, before
     normalisation). ``label`` is the class whose loss the backward view shows first (None: the
-    predicted class of each image)."""
+    predicted class of each image). ``polarity``: the training images' polarity
+    (``juanji.data.polarity.Polarity``) or None; with it, a drawing or an upload is inverted by
+    the same rule as ``juanji predict``, else the page offers an invert switch."""
     images = np.asarray(images)
     if images.ndim != 4 or images.shape[0] < 1:
         raise ValueError(f"`images` must be a (N, H, W, C) array with N >= 1, got shape "
@@ -63,9 +65,20 @@ def page_data(model, images, names, *, class_names=None, true_labels=None, label
                     "inputs_per_output": layer.inputs_per_output()}
                    for i, layer in enumerate(model.layers)],
         "display": {"sig_digits": display.SIG_DIGITS, "diverging": display.DIVERGING},
+        "polarity": _polarity(polarity),
         "examples": [{"name": n, "true_label": y, "pixels": _u8(x)}
                      for x, n, y in zip(images, names, true_labels)],
     }
+
+
+def _polarity(polarity) -> dict | None:
+    """The polarity's numbers and the thresholds of its rule, for the page's port of it."""
+    if polarity is None:
+        return None
+    from juanji.data import polarity as rule
+
+    return {**polarity.to_dict(), "min_contrast": rule.MIN_CONTRAST,
+            "min_agreement": rule.MIN_AGREEMENT}
 
 
 def _f64(a) -> str:
@@ -224,8 +237,11 @@ def write_page(checkpoint_path, images, out_dir, *, label=None, num_examples=DEF
                                          invert=invert)
     title, subtitle = _title(ck, checkpoint_path,
                              _test_accuracy(ck, checkpoint_path, test, normalizer))
+    # the training images' polarity, in checkpoints that store it
+    load_polarity = getattr(ck, "load_polarity", None)
     data = page_data(ck.model, x, names, class_names=ck.class_names, true_labels=true_labels,
-                     label=label, title=title, subtitle=subtitle)
+                     label=label, title=title, subtitle=subtitle,
+                     polarity=load_polarity() if load_polarity else None)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     path = out / "index.html"

@@ -174,7 +174,7 @@
   // ex: the example shown (-1: the learner's drawing or upload); raw: its pixels; version: bumped
   // whenever raw changes
   var state = { ex: 0, raw: IMAGES[0], version: 0, mode: 'forward', k: null, c: 0, neuron: null,
-    weight: null, label: null };
+    weight: null, label: null, wc: null, own: null };
   function setInput(ex, raw) {
     state.ex = ex; state.raw = raw; state.version += 1; state.neuron = null; state.weight = null;
   }
@@ -183,7 +183,7 @@
   function colName(k) {
     return k === 0 ? 'input ' + shapeOf(0).join('\u00d7') : L[k - 1].label;
   }
-  function pick(k, c) { state.k = k; state.c = c; state.neuron = null; state.weight = null; render(); }
+  function pick(k, c) { stopPlayer(); state.k = k; state.c = c; state.neuron = null; state.weight = null; state.wc = null; render(); }
 
   // ---------------------------------------------------------------- input chooser and pass
   function drawMap(canvas, t, c, m) {
@@ -273,12 +273,13 @@
           'aria-pressed': String(state.k === k), 'aria-label': colName(k), onclick: pick.bind(null, k, 0) }, [cv1]));
         cols = 1;
       }
+      if (k > 0) net.appendChild(el('div', { class: 'link', 'aria-hidden': 'true' }));
       net.appendChild(el('div', { class: 'column', 'data-k': k }, [
         el('div', { class: 'head', text: colName(k) }),
         el('div', { class: 'scale', text: '\u00b1' + fmt(m) }),
         el('div', { class: 'maps', style: '--cols:' + cols }, maps)]));
     }
-    net.appendChild(probColumn());
+    document.getElementById('probs').replaceChildren(probColumn());
   }
   function probColumn() {
     var rows = [], probs = forwardPass().probs;
@@ -393,11 +394,22 @@
     return r >= -layer.padding[0][0] && r < layer.in_shape[0] + layer.padding[0][1] &&
       q >= -layer.padding[1][0] && q < layer.in_shape[1] + layer.padding[1][1];
   }
+  var SHOW_CHANNELS = 4;  // a conv neuron with more input channels shows one at a time
+  // every channel's sum of products, each a button that shows that channel's window x kernel
+  function channelSums(sums, chosen) {
+    return el('div', { class: 'sums' }, [el('span', { class: 'note', text: 'sum of products per input channel (choose one to see it):' })]
+      .concat(sums.map(function (t) {
+        return el('button', { type: 'button', class: 'sum', 'data-role': 'channel-pick', 'data-c': t.c,
+          'aria-pressed': String(t.c === chosen), onclick: function () { state.wc = t.c; renderExplain(); } },
+          [el('span', { text: 'c' + t.c + ': ' }), numSpan(t.sum, 'channel-sum', { 'data-c': t.c })]);
+      })));
+  }
   function convNeuron(layer, i, j, o) {
     var e = state.ex, x = act(e, layer.index), w = param(layer.index, 'weight');
     var kh = w.shape[0], kw = w.shape[1], cg = w.shape[2], cout = w.shape[3];
-    var g = Math.floor(o / (cout / layer.groups)), panels = [], total = 0, absSum = 0;
+    var g = Math.floor(o / (cout / layer.groups)), panels = [], total = 0, absSum = 0, sums = [];
     var mx = absMax(x), mw = absMax(w);
+    var chosen = state.wc !== null && state.wc >= g * cg && state.wc < (g + 1) * cg ? state.wc : g * cg;
     for (var cl = 0; cl < cg; cl++) {
       var c = g * cg + cl, win = [], ker = [], prod = [], sum = 0, prods = [];
       for (var a = 0; a < kh; a++) for (var b = 0; b < kw; b++) {
@@ -416,15 +428,17 @@
         sum += prods[n]; absSum += Math.abs(prods[n]);
       }
       total += sum;
+      sums.push({ c: c, sum: sum });
+      if (cg > SHOW_CHANNELS && c !== chosen) continue;
       panels.push(el('div', { class: 'panel', 'data-channel': c }, [
         el('h3', { text: 'input channel ' + c }),
-        el('div', { class: 'triple' }, [
-          el('figure', {}, [grid(kw, win), el('figcaption', { text: 'window of a' + layer.index })]),
+        el('div', { class: 'triple', 'data-kw': kw, style: '--k:' + Math.max(kw, 3) }, [
+          el('figure', {}, [grid(kw, win, 'var(--tcell)'), el('figcaption', { text: 'window of a' + layer.index })]),
           el('span', { class: 'op', text: '\u00d7' }),
-          el('figure', {}, [grid(kw, ker), el('figcaption', { text: 'kernel w[:, :, ' + cl + ', ' + o + ']' })]),
+          el('figure', {}, [grid(kw, ker, 'var(--tcell)'), el('figcaption', { text: 'kernel w[:, :, ' + cl + ', ' + o + ']' })]),
           el('span', { class: 'op', text: '=' }),
-          el('figure', {}, [grid(kw, prod), el('figcaption', { text: 'products' })])]),
-        el('p', { class: 'eq' }, ['sum of products = ', numSpan(sum, 'channel-sum', { 'data-c': c })])]));
+          el('figure', {}, [grid(kw, prod, 'var(--tcell)'), el('figcaption', { text: 'products' })])]),
+        cg > SHOW_CHANNELS ? null : el('p', { class: 'eq' }, ['sum of products = ', numSpan(sum, 'channel-sum', { 'data-c': c })])]));
     }
     var bias = layer.use_bias ? at(param(layer.index, 'bias'), o) : 0;
     var z = total + bias, y = at(act(e, layer.index + 1), i, j, o);
@@ -432,6 +446,7 @@
       el('p', {}, ['Output (' + i + ', ' + j + ') of filter ' + o + ': each input channel\u2019s window (stride ' +
         layer.stride.join('\u00d7') + ', padding ' + JSON.stringify(layer.padding) + ', dilation ' +
         layer.dilation.join('\u00d7') + ') times the kernel, element by element, summed, plus the bias.']),
+      cg > SHOW_CHANNELS ? channelSums(sums, chosen) : null,
       el('div', { class: 'channels' }, panels),
       el('p', { class: 'eq' }, ['\u03a3 over ' + cg + ' channel(s) = ', numSpan(total, 'sum'), ' + bias ',
         numSpan(bias, 'bias'), ' = z = ', numSpan(z, 'z'), '; the layer\u2019s output: ', numSpan(y, 'layer-out'), agree(z, y, absSum)])];
@@ -480,9 +495,14 @@
       ', stride ' + layer.stride.join('\u00d7') + ', padding ' + JSON.stringify(layer.padding) + '.']), grid(kw, cells)];
     var dy = at(grad(e, layer.index + 1), i, j, c);
     if (isMax) {
-      parts.push(el('p', { class: 'eq' }, ['max = ', numSpan(best, 'pool-out'), ' (the outlined cell, window offset ',
+      var ties = vals.filter(function (v) { return v === best; }).length;
+      parts.push(el('p', { class: 'eq' }, ['max = ', numSpan(best, 'pool-out'), ties > 1
+        ? ' (' + ties + ' cells tie' + (ties === vals.length ? ': every cell of the window is ' + fmt(best) : ' at it') +
+          '; the first in row-major order, outlined at window offset '
+        : ' (the outlined cell, window offset ',
         el('strong', { 'data-role': 'pool-winner', 'data-value': String(winner), text: String(winner) }),
-        ', wins; on ties the first in row-major order); the layer\u2019s output: ', numSpan(y, 'pool-layer'), agree(best, y, 0)]));
+        ties > 1 ? ', counts as the winner and gets the whole gradient); the layer\u2019s output: ' :
+          ', wins); the layer\u2019s output: ', numSpan(y, 'pool-layer'), agree(best, y, 0)]));
       if (state.mode === 'backward') {
         parts.push(el('p', { class: 'eq' }, ['Backward: the whole dL/dy = ', numSpan(dy, 'pool-dy'),
           ' goes to the winning cell; the other cells of this window get 0 from it.']));
@@ -593,48 +613,322 @@
     return out;
   }
 
+  // ---------------------------------------------------------------- the window, located and moving
+  // A windowed layer's (one with a kernel: conv, pools) output (i, j) reads a window of its input
+  // map; the input map is drawn with its padding ring, the window outlined, and a slider (with
+  // step and play) moves the output across the map. Forward: the input's values; backward: its
+  // gradients, where this output's dL/dz is sent.
+  var player = null;
+  function stopPlayer() { if (player) { clearInterval(player); player = null; } }
+  function locatedWindow(layer, i, j, c) {
+    var k = layer.index, x = values(k), H = layer.in_shape[0], W = layer.in_shape[1];
+    var pt = layer.padding[0][0], pb = layer.padding[0][1], pl = layer.padding[1][0], pr = layer.padding[1][1];
+    var m = absMax(x), cells = [], taps = {};
+    for (var a = 0; a < layer.kernel[0]; a++) for (var b = 0; b < layer.kernel[1]; b++) {
+      taps[(i * layer.stride[0] + a * layer.dilation[0]) + ',' + (j * layer.stride[1] + b * layer.dilation[1])] = true;
+    }
+    var small = W + pl + pr > 12;
+    for (var r = -pt; r < H + pb; r++) for (var q = -pl; q < W + pr; q++) {
+      var inside = r >= 0 && r < H && q >= 0 && q < W, v = inside ? at(x, r, q, c) : 0;
+      var node = numCell(v, m, { 'data-h': r, 'data-w': q, 'data-role': taps[(r + pt) + ',' + (q + pl)] ? 'located' : 'map-cell' });
+      if (!inside) { node.classList.add('pad'); node.style.background = ''; node.textContent = small ? '' : '0'; }
+      if (taps[(r + pt) + ',' + (q + pl)]) node.classList.add('inwin');
+      if (small) node.classList.add('small');
+      cells.push(node);
+    }
+    var Ho = layer.out_shape[0], Wo = layer.out_shape[1], pos = i * Wo + j;
+    function go(n) {
+      n = ((n % (Ho * Wo)) + Ho * Wo) % (Ho * Wo);
+      state.neuron = { i: Math.floor(n / Wo), j: n % Wo };
+      renderExplain(); markNeuron();
+    }
+    var slider = el('input', { type: 'range', id: 'slide', min: 0, max: Ho * Wo - 1, step: 1, value: pos,
+      'aria-label': 'output position, row by row', oninput: function () { stopPlayer(); go(Number(this.value)); } });
+    var play = el('button', { type: 'button', id: 'slide-play', text: player ? 'Pause' : 'Play', onclick: function () {
+      if (player) { stopPlayer(); this.textContent = 'Play'; return; }
+      player = setInterval(function () { go(state.neuron.i * Wo + state.neuron.j + 1); }, 600);
+      this.textContent = 'Pause';
+    } });
+    var step = el('button', { type: 'button', id: 'slide-step', text: 'Step \u25b6', onclick: function () { stopPlayer(); go(pos + 1); } });
+    return el('div', { class: 'panel located' }, [
+      el('h3', { text: 'Where the window sits: a' + k + ', channel ' + c + (state.mode === 'forward' ? '' : ' (dL/da' + k + ')') }),
+      el('p', { class: 'note', text: 'Output (' + i + ', ' + j + ') reads the outlined ' + layer.kernel.join('\u00d7') +
+        ' window (stride ' + layer.stride.join('\u00d7') + '; hatched cells are padding). ' + (state.mode === 'forward' ?
+        'Slide it across the map:' : 'Backward, this output\u2019s dL/dz goes back to these cells, weighted by the kernel:') }),
+      grid(W + pl + pr, cells, small ? '0.9rem' : null),
+      el('div', { class: 'slider' }, [slider, step, play,
+        el('span', { 'data-role': 'slide-pos', 'data-value': String(pos), text: '(' + i + ', ' + j + ') of ' + Ho + '\u00d7' + Wo })])]);
+  }
+
+  // ---------------------------------------------------------------- the backward chain
+  // dL/da_k at one cell comes from the layer that reads a_k (layer k), through its backward; at
+  // the logits it is p - y. One explanation per kind of backward (a table like the port's OPS;
+  // a layer of a kind not listed shows its dL/da as the port computed it).
+  function flatIndex(k, cell) {
+    var sh = shapeOf(k);
+    return sh.length === 3 ? (cell.i * sh[1] + cell.j) * sh[2] + cell.c : cell.i;
+  }
+  function cellName(k, cell) {
+    return shapeOf(k).length === 3 ? '(' + cell.i + ', ' + cell.j + ', ' + cell.c + ')' : '[' + cell.i + ']';
+  }
+  function table(head, rows, foot) {
+    return el('div', { class: 'tablewrap' }, [el('table', {}, [
+      el('thead', {}, [el('tr', {}, head.map(function (h) { return el('th', { text: h }); }))]),
+      el('tbody', {}, rows), foot ? el('tfoot', {}, [foot]) : null])]);
+  }
+  function row(role, data, cells) {
+    return el('tr', Object.assign({ 'data-role': role }, data), cells.map(function (c) {
+      return typeof c === 'string' ? el('td', { text: c }) : el('td', {}, [c]);
+    }));
+  }
+  var TOP_TERMS = 12;  // terms listed in a sum; the rest are added up in one row
+  // a sum of terms {label cells, value}: the largest |value| listed, the rest summed
+  function sumTable(head, terms, role) {
+    var total = 0, absSum = 0;
+    terms.forEach(function (t) { total += t.value; absSum += Math.abs(t.value); });
+    var shown = terms.slice().sort(function (a, b) { return Math.abs(b.value) - Math.abs(a.value); }).slice(0, TOP_TERMS);
+    var rest = total - shown.reduce(function (s, t) { return s + t.value; }, 0);
+    var rows = shown.map(function (t) {
+      return row(role, Object.assign({ 'data-value': String(t.value) }, t.data || {}), t.cells.concat([fmt(t.value)]));
+    });
+    var foot = terms.length > shown.length ? el('tr', {}, [el('td', { colspan: head.length - 1,
+      text: 'the other ' + (terms.length - shown.length) + ' terms' }), el('td', {}, [numSpan(rest, role + '-rest')])]) : null;
+    return { node: table(head, rows, foot), total: total, absSum: absSum, count: terms.length };
+  }
+  function gradLine(total, want, absSum, k, cell, what) {
+    return el('p', { class: 'eq' }, [what + ' = ', numSpan(total, 'step-sum'), '; the port\u2019s dL/da' + k + cellName(k, cell) + ' = ',
+      numSpan(want, 'step-grad'), agree(total, want, absSum)]);
+  }
+  // each entry: (layer, k, cell) -> DOM nodes explaining dL/da_k[cell] from dL/da_{k+1}
+  var STEPS = {
+    Dense: function (layer, k, cell) {
+      var q = cell.i, dy = grad(state.ex, k + 1), w = param(layer.index, 'weight'), D = dy.data.length;
+      var terms = [];
+      for (var n = 0; n < D; n++) terms.push({ value: at(dy, n) * at(w, q, n), data: { 'data-n': n },
+        cells: [String(n), fmt(at(dy, n)), fmt(at(w, q, n))] });
+      var st = sumTable(['unit n', 'dL/dy[n]', 'W[' + q + ', n]', 'product'], terms, 'dense-dx-term');
+      var x = at(act(state.ex, k), q), dw = pgrad(state.ex, layer.index, 'weight'), best = 0;
+      for (var n2 = 1; n2 < D; n2++) if (Math.abs(at(dy, n2)) > Math.abs(at(dy, best))) best = n2;
+      return [el('p', {}, ['Dense backward, dx = dy W\u1d40: input ' + q + ' fed every one of the ' + D +
+        ' units through its weight W[' + q + ', n], so its gradient sums dL/dy[n] \u00d7 W[' + q + ', n] over them.']),
+        st.node, gradLine(st.total, at(grad(state.ex, k), q), st.absSum, k, cell, '\u03a3 dy W\u1d40'),
+        el('p', { class: 'eq' }, ['dW = x\u1d40 dy: dL/dW[' + q + ', ' + best + '] = x[' + q + '] ', numSpan(x, 'dense-x'),
+          ' \u00d7 dL/dy[' + best + '] ', numSpan(at(dy, best), 'dense-dy'), ' = ', numSpan(x * at(dy, best), 'dense-dw'),
+          '; the port\u2019s dW: ', numSpan(at(dw, q, best), 'dense-dw-layer'), agree(x * at(dy, best), at(dw, q, best), 0)]),
+        el('p', { class: 'note', text: 'db = dy: each bias gets its unit\u2019s dL/dy (dL/db[' + best + '] = ' +
+          fmt(layer.use_bias ? at(pgrad(state.ex, layer.index, 'bias'), best) : 0) + ').' })];
+    },
+    Flatten: function (layer, k, cell) {
+      var sh = shapeOf(k), q = flatIndex(k, cell), v = grad(state.ex, k + 1).data[q];
+      return [el('p', {}, ['Un-flatten: Flatten wrote a' + k + ' row by row, channels fastest, so flat index q = (h \u00d7 ' +
+        sh[1] + ' + w) \u00d7 ' + sh[2] + ' + c and back h = \u230aq / ' + (sh[1] * sh[2]) + '\u230b, w = \u230aq / ' + sh[2] +
+        '\u230b mod ' + sh[1] + ', c = q mod ' + sh[2] + '.']),
+        el('p', { class: 'eq' }, ['cell ' + cellName(k, cell) + ' \u2194 flat index ',
+          el('strong', { 'data-role': 'flat-index', 'data-value': String(q), text: String(q) }),
+          ': dL/da' + (k + 1) + '[' + q + '] = ', numSpan(v, 'step-sum'), ' is its gradient; the port\u2019s: ',
+          numSpan(at(grad(state.ex, k), cell.i, cell.j, cell.c), 'step-grad'), agree(v, at(grad(state.ex, k), cell.i, cell.j, cell.c), 0)])];
+    },
+    MaxPool2D: function (layer, k, cell) { return poolStep(layer, k, cell, true); },
+    AvgPool2D: function (layer, k, cell) { return poolStep(layer, k, cell, false); },
+    GlobalAvgPool2D: function (layer, k, cell) {
+      var n = layer.in_shape[0] * layer.in_shape[1], dy = at(grad(state.ex, k + 1), cell.c);
+      return [el('p', {}, ['Global average: every cell of channel ' + cell.c + ' counts 1/' + n + ' in its mean, so it gets dL/dy[' +
+        cell.c + '] / ' + n + '.']), gradLine(dy / n, at(grad(state.ex, k), cell.i, cell.j, cell.c), 0, k, cell, fmt(dy) + ' / ' + n)];
+    },
+    Conv2D: function (layer, k, cell) { return convDx(layer, k, cell); },
+    BatchNorm2D: function (layer, k, cell) {
+      var c = cell.c, dy = at(grad(state.ex, k + 1), cell.i, cell.j, c), s = layer.w[c] / Math.sqrt(layer.var[c] + layer.eps);
+      return [el('p', {}, ['Batch norm (eval) is y = \u03b3 (x \u2212 mean) / \u221a(var + \u03b5) + \u03b2 with fixed statistics, ' +
+        'so dx = dy \u00d7 \u03b3 / \u221a(var + \u03b5) = dy \u00d7 ' + fmt(s) + ' for channel ' + c + '.']),
+        gradLine(dy * s, at(grad(state.ex, k), cell.i, cell.j, c), 0, k, cell, fmt(dy) + ' \u00d7 ' + fmt(s))];
+    },
+    Dropout: function (layer, k, cell) {
+      var v = grad(state.ex, k + 1).data[flatIndex(k, cell)];
+      return [el('p', {}, ['Dropout does nothing outside training: dx = dy.']), gradLine(v, grad(state.ex, k).data[flatIndex(k, cell)], 0, k, cell, 'dy')];
+    },
+  };
+  ['ReLU', 'LeakyReLU', 'Sigmoid', 'Tanh'].forEach(function (kind) { STEPS[kind] = activationStep; });
+  function activationStep(layer, k, cell) {
+    var q = flatIndex(k, cell), z = act(state.ex, k).data[q], a = act(state.ex, k + 1).data[q];
+    var da = grad(state.ex, k + 1).data[q], d = derivative(layer, z, a), dz = da * d;
+    var what = { ReLU: 'the ReLU gate 1[z > 0]', LeakyReLU: '1 if z > 0 else ' + layer.negative_slope,
+      Sigmoid: '\u03c3\u2032(z) = a(1 \u2212 a)', Tanh: 'tanh\u2032(z) = 1 \u2212 a\u00b2' }[layer.kind];
+    return [el('p', { class: 'eq' }, ['dz = da \u00d7 ' + what + ': z = ', numSpan(z, 'gate-z'), ', a = ', numSpan(a, 'gate-a'),
+      ', factor ', numSpan(d, 'gate'), ', da = ', numSpan(da, 'gate-da')]),
+      gradLine(dz, grad(state.ex, k).data[q], Math.abs(dz), k, cell, 'dz = ' + fmt(da) + ' \u00d7 ' + fmt(d)),
+      layer.kind === 'ReLU' ? el('p', { class: 'note', text: z > 0 ? 'z > 0: the gate is open, the gradient passes.' :
+        'z \u2264 0: the gate is shut, this cell gets no gradient (whatever da is).' }) : null];
+  }
+  function derivative(layer, z, a) {
+    if (layer.kind === 'ReLU') return z > 0 ? 1 : 0;
+    if (layer.kind === 'LeakyReLU') return z > 0 ? 1 : layer.negative_slope;
+    if (layer.kind === 'Sigmoid') return a * (1 - a);
+    return 1 - a * a;  // Tanh
+  }
+  // the outputs (i, j) of a windowed layer whose window reads input cell (h, w), with the tap
+  function windowsContaining(layer, h, w) {
+    var out = [], Ho = layer.out_shape[0], Wo = layer.out_shape[1];
+    for (var i = 0; i < Ho; i++) {
+      var a = h - i * layer.stride[0] + layer.padding[0][0];
+      if (a < 0 || a % layer.dilation[0] !== 0 || a / layer.dilation[0] >= layer.kernel[0]) continue;
+      for (var j = 0; j < Wo; j++) {
+        var b = w - j * layer.stride[1] + layer.padding[1][0];
+        if (b < 0 || b % layer.dilation[1] !== 0 || b / layer.dilation[1] >= layer.kernel[1]) continue;
+        out.push({ i: i, j: j, a: a / layer.dilation[0], b: b / layer.dilation[1] });
+      }
+    }
+    return out;
+  }
+  function poolStep(layer, k, cell, isMax) {
+    var dy = grad(state.ex, k + 1), C = layer.in_shape[2], W = layer.in_shape[1], terms = [];
+    var me = (cell.i * W + cell.j) * C + cell.c, arg = isMax ? forwardPass().args[layer.index] : null;
+    windowsContaining(layer, cell.i, cell.j).forEach(function (p) {
+      var g = at(dy, p.i, p.j, cell.c);
+      if (isMax) {
+        var won = arg[(p.i * layer.out_shape[1] + p.j) * C + cell.c] === me;
+        terms.push({ value: won ? g : 0, data: { 'data-i': p.i, 'data-j': p.j, 'data-won': String(won) },
+          cells: ['(' + p.i + ', ' + p.j + ')', won ? 'this cell' : 'another cell', fmt(g)] });
+      } else {
+        var div = avgDivisor(layer, p.i, p.j);
+        terms.push({ value: g / div, data: { 'data-i': p.i, 'data-j': p.j },
+          cells: ['(' + p.i + ', ' + p.j + ')', fmt(g), String(div)] });
+      }
+    });
+    var st = sumTable(isMax ? ['window (i, j)', 'its max', 'dL/dy', 'sent here'] : ['window (i, j)', 'dL/dy', 'divisor', 'share'],
+      terms, isMax ? 'route-term' : 'split-term');
+    return [el('p', {}, [isMax ? 'Max-pool routing: each window sends its whole dL/dy to the cell that won it; this cell sits in ' +
+      terms.length + ' window(s) and sums what those it won send.' : 'Average split: each window sends dL/dy / divisor to every cell ' +
+      'in it; this cell sits in ' + terms.length + ' window(s) and sums its shares.']),
+      st.node, gradLine(st.total, at(grad(state.ex, k), cell.i, cell.j, cell.c), st.absSum, k, cell, '\u03a3')];
+  }
+  function avgDivisor(layer, i, j) {
+    var inside = 0, padded = 0;
+    for (var a = 0; a < layer.kernel[0]; a++) for (var b = 0; b < layer.kernel[1]; b++) {
+      var r = i * layer.stride[0] + a * layer.dilation[0] - layer.padding[0][0];
+      var q = j * layer.stride[1] + b * layer.dilation[1] - layer.padding[1][0];
+      if (r >= 0 && r < layer.in_shape[0] && q >= 0 && q < layer.in_shape[1]) inside += 1;
+      else if (inPadding(layer, i, j, a, b)) padded += 1;
+    }
+    return layer.count_include_pad ? inside + padded : inside;
+  }
+  // conv dX: the cell met kernel weight w[a, b, c', o] in every window (i, j) that contains it,
+  // for every filter o of its group: dL/dx = sum of w[a, b, c', o] dL/dz[i, j, o]
+  function convDx(layer, k, cell) {
+    var dz = grad(state.ex, k + 1), w = param(layer.index, 'weight'), cg = w.shape[2], Co = w.shape[3];
+    var g = Math.floor(cell.c / cg), og = Co / layer.groups, cl = cell.c - g * cg, terms = [];
+    var wins = windowsContaining(layer, cell.i, cell.j);
+    wins.forEach(function (p) {
+      for (var o = g * og; o < (g + 1) * og; o++) {
+        var wv = at(w, p.a, p.b, cl, o), d = at(dz, p.i, p.j, o);
+        terms.push({ value: wv * d, data: { 'data-i': p.i, 'data-j': p.j, 'data-o': o, 'data-a': p.a, 'data-b': p.b },
+          cells: ['(' + p.i + ', ' + p.j + ')', String(o), 'w[' + p.a + ', ' + p.b + ', ' + cl + ', ' + o + '] = ' + fmt(wv), fmt(d)] });
+      }
+    });
+    var st = sumTable(['window (i, j)', 'filter o', 'weight met', 'dL/dz', 'product'], terms, 'conv-dx-term');
+    return [el('p', {}, ['Conv dX (the course\u2019s dA_prev): cell ' + cellName(k, cell) + ' is in ' + wins.length +
+      ' window(s); in each it met one kernel weight of every filter, so its gradient is the sum of (that weight) \u00d7 ' +
+      '(that output\u2019s dL/dz): ' + st.count + ' terms.']), st.node,
+      gradLine(st.total, at(grad(state.ex, k), cell.i, cell.j, cell.c), st.absSum, k, cell, '\u03a3 w \u00d7 dz')];
+  }
+  function logitStep(n) {
+    var b = backwardPass(), c = b.label, rows = [], one = b.z.length === 1;
+    var probs = one ? [b.probs[1]] : b.probs;
+    probs.forEach(function (p, m) {
+      var y = one ? c : (m === c ? 1 : 0), d = p - y;
+      rows.push(row('logit-grad', { 'data-n': m, 'data-p': String(p), 'data-y': y, 'data-value': String(d),
+        'aria-current': m === n ? 'true' : null }, [one ? 'z' : DATA.classes[m], fmt(p), String(y), fmt(d), fmt(b.grads[L.length][m])]));
+    });
+    return [el('p', {}, [one ? 'One logit, binary cross-entropy: dL/dz = \u03c3(z) \u2212 y.' :
+      'Softmax with cross-entropy: dL/dz = p \u2212 y, with y one-hot on class ' + DATA.classes[c] + '.']),
+      table([one ? 'logit' : 'class', 'p', 'y', 'p \u2212 y', 'port'], rows)];
+  }
+  function gradientStep(k, cell) {
+    if (k === L.length) return logitStep(cell.i);
+    var layer = L[k], step = STEPS[layer.kind];
+    var head = el('h3', { text: 'Backward through layer ' + layer.label + ': dL/da' + k + cellName(k, cell) });
+    if (!step) return [head, el('p', { class: 'eq' }, ['dL/da' + k + cellName(k, cell) + ' = ',
+      numSpan(grad(state.ex, k).data[flatIndex(k, cell)], 'step-grad')])];
+    return [head].concat(step(layer, k, cell));
+  }
+  // the chain: one button per step, logits first; each opens its map at the largest |gradient|
+  function renderChain() {
+    var box = document.getElementById('chain');
+    box.hidden = state.mode !== 'backward';
+    if (box.hidden) return;
+    var items = [];
+    for (var k = L.length; k >= 0; k--) {
+      var text = k === L.length ? 'loss \u2192 logits: p \u2212 y' :
+        L[k].label + ' \u2192 dL/da' + k + (STEPS[L[k].kind] ? '' : ' (as the port computes it)');
+      items.push(el('li', {}, [el('button', { type: 'button', 'data-step': k, 'aria-pressed': String(state.k === k),
+        onclick: (function (k) { return function () { openStep(k); }; })(k), text: text })]));
+    }
+    box.replaceChildren(el('h2', { text: 'The backward chain' }),
+      el('p', { class: 'note', text: 'From the loss back to the input, one layer at a time. Each step opens the gradient map it ' +
+        'produces at its largest |value|; click any cell there to see how its number is computed.' }),
+      el('ol', { class: 'chain' }, items));
+  }
+  function openStep(k) {
+    var g = grad(state.ex, k), best = 0;
+    for (var n = 1; n < g.data.length; n++) if (Math.abs(g.data[n]) > Math.abs(g.data[best])) best = n;
+    var sh = shapeOf(k);
+    state.k = k; state.weight = null;
+    if (sh.length === 3) {
+      state.c = best % sh[2]; state.neuron = { i: Math.floor(best / (sh[1] * sh[2])), j: Math.floor(best / sh[2]) % sh[1] };
+    } else { state.c = 0; state.neuron = { i: best, j: 0 }; }
+    render();
+    document.getElementById('explain').scrollIntoView({ block: 'nearest' });
+  }
+
+  // the forward computation of the selected neuron of map k (k > 0: layer k-1's output)
+  function forwardParts(k, layer, cell) {
+    var e = state.ex, three = shapeOf(k).length === 3, i = cell.i, j = cell.j, c = cell.c;
+    if (!layer) return [el('p', {}, ['Input pixel (' + i + ', ' + j + ', ' + c + '): raw ',
+      numSpan(at(rawInput(), i, j, c), 'input-raw'), ', after normalisation (x / 255 \u2212 mean) / std: ',
+      numSpan(at(act(e, 0), i, j, c), 'input')])];
+    if (layer.kind === 'Conv2D' && three) return convNeuron(layer, i, j, c);
+    if ((layer.kind === 'MaxPool2D' || layer.kind === 'AvgPool2D') && three) return poolNeuron(layer, i, j, c);
+    if (layer.kind === 'Dense') return denseNeuron(layer, i);
+    var q = flatIndex(k, cell);
+    if (ACTIVATIONS[layer.kind]) {
+      var z = act(e, k - 1).data[q], fz = activate(layer, z), y = act(e, k).data[q];
+      return [el('p', { class: 'eq' }, [layer.kind + '(' + fmt(z) + ') = ' + activationFormula(layer) + ' = ',
+        numSpan(fz, 'activation'), '; the layer\u2019s output: ', numSpan(y, 'activation-layer'), agree(fz, y, Math.abs(z))])];
+    }
+    return [el('p', {}, ['value: ', numSpan(act(e, k).data[q], 'value')])];
+  }
   function renderExplain() {
     var box = document.getElementById('explain');
     box.replaceChildren(el('h2', { id: 'explain-title', text: 'Computation' }));
-    var k = state.k, layer = k === null ? null : layerOf(k), parts = [];
-    if (layer && layer.kind === 'Conv2D' && state.mode === 'backward') parts = parts.concat(kernelPicker(layer, state.c));
-    if (state.neuron && shapeOf(k).length === 3) {
-      var i = state.neuron.i, j = state.neuron.j, c = state.c, e = state.ex;
-      if (!layer) parts.push(el('p', {}, ['Input pixel (' + i + ', ' + j + ', ' + c + '): raw ',
-        numSpan(at(rawInput(), i, j, c), 'input-raw'), ', after normalisation ',
-        numSpan(at(act(e, 0), i, j, c), 'input'), '; dL/dx = ', numSpan(at(grad(e, 0), i, j, c), 'input-grad')]));
-      else if (layer.kind === 'Conv2D') parts = parts.concat(convNeuron(layer, i, j, c));
-      else if (layer.kind === 'MaxPool2D' || layer.kind === 'AvgPool2D') parts = parts.concat(poolNeuron(layer, i, j, c));
-      else if (ACTIVATIONS[layer.kind]) {
-        var z = at(act(e, k - 1), i, j, c), fz = activate(layer, z), y = at(act(e, k), i, j, c);
-        parts.push(el('p', { class: 'eq' }, [layer.kind + '(' + fmt(z) + ') = ' + activationFormula(layer) + ' = ',
-          numSpan(fz, 'activation'), '; the layer\u2019s output: ', numSpan(y, 'activation-layer'), agree(fz, y, Math.abs(z))]));
+    var k = state.k, layer = k === null ? null : layerOf(k), parts = [], back = state.mode === 'backward';
+    if (layer && layer.kind === 'Conv2D' && back) parts = parts.concat(kernelPicker(layer, state.c));
+    if (state.neuron && k !== null) {
+      var three = shapeOf(k).length === 3;
+      var cell = three ? { i: state.neuron.i, j: state.neuron.j, c: state.c } : { i: state.neuron.i, j: 0, c: 0 };
+      var fwd = forwardParts(k, layer, cell);
+      if (back) {
+        parts.push(el('p', { class: 'eq' }, ['dL/da' + k + cellName(k, cell) + ' = ',
+          numSpan(grad(state.ex, k).data[flatIndex(k, cell)], 'neuron-grad')]));
+        parts = parts.concat(gradientStep(k, cell));
+        if (layer && layer.kind === 'Dense') parts.push(el('p', { class: 'note', text: 'So dL/db[' + cell.i + '] is dL/da' + k + '[' +
+          cell.i + '], and dL/dW[k, ' + cell.i + '] = x[k] \u00d7 it for every input k: each weight of the unit gets its input ' +
+          'times the unit\u2019s gradient.' }));
+        if (layer && layer.kernel && three) parts.push(locatedWindow(layer, cell.i, cell.j, windowChannel(layer, cell.c)));
+        if (layer) parts.push(el('details', { class: 'panel' }, [el('summary', { text: 'How this neuron was computed (forward)' })].concat(fwd)));
       } else {
-        parts.push(el('p', {}, ['value: ', numSpan(at(act(e, k), i, j, c), 'value')]));
-      }
-      if (layer && state.mode === 'backward') {
-        parts.push(el('p', { class: 'eq' }, ['dL/d(this output) = ', numSpan(at(grad(e, k), i, j, c), 'neuron-grad')]));
-      }
-    }
-    if (state.neuron && k !== null && shapeOf(k).length === 1) {
-      var u = state.neuron.i, e1 = state.ex;
-      if (layer && layer.kind === 'Dense') parts = parts.concat(denseNeuron(layer, u));
-      else if (layer && ACTIVATIONS[layer.kind]) {
-        var z1 = at(act(e1, k - 1), u), fz1 = activate(layer, z1), y1 = at(act(e1, k), u);
-        parts.push(el('p', { class: 'eq' }, [layer.kind + '(' + fmt(z1) + ') = ' + activationFormula(layer) + ' = ',
-          numSpan(fz1, 'activation'), '; the layer\u2019s output: ', numSpan(y1, 'activation-layer'), agree(fz1, y1, Math.abs(z1))]));
-      } else {
-        parts.push(el('p', {}, ['value: ', numSpan(at(act(e1, k), u), 'value')]));
-      }
-      if (layer && state.mode === 'backward') {
-        parts.push(el('p', { class: 'eq' }, ['dL/d(this output) = ', numSpan(at(grad(e1, k), u), 'neuron-grad')]));
-        if (layer.kind === 'Dense') parts.push(el('p', { class: 'note', text: 'So dL/db[' + u + '] is this same number, and ' +
-          'dL/dW[k, ' + u + '] = x[k] \u00d7 it for every input k: each weight of the unit gets its input times the unit\u2019s gradient.' }));
+        parts = parts.concat(fwd);
+        if (layer && layer.kernel && three) parts.push(locatedWindow(layer, cell.i, cell.j, windowChannel(layer, cell.c)));
       }
     }
     if (!parts.length) parts.push(el('p', { class: 'note', text: state.k === null ? 'Choose a feature map, then a neuron.' :
-      'Choose a neuron of this map' + (layer && layer.kind === 'Conv2D' ? '' : '') + '.' }));
-    parts.forEach(function (p) { box.appendChild(p); });
+      'Choose a neuron of this map.' }));
+    parts.forEach(function (p) { if (p) box.appendChild(p); });
+  }
+  // the input channel whose map locates the window: a pool reads its own channel; a conv (any
+  // layer whose output channels mix inputs) the one shown in its computation
+  function windowChannel(layer, c) {
+    if (layer.out_shape[2] === layer.in_shape[2] && !layer.w) return c;
+    var cg = layer.w_shape[2], g = Math.floor(c / (layer.out_shape[2] / layer.groups));
+    return state.wc !== null && state.wc >= g * cg && state.wc < (g + 1) * cg ? state.wc : g * cg;
   }
 
   // ---------------------------------------------------------------- the output-size playground
@@ -729,17 +1023,165 @@
     return el('div', {}, rows);
   }
 
+  // ---------------------------------------------------------------- drawing and upload
+  // An image becomes the model's input as `juanji predict` reads a file (Pillow): convert to
+  // grey ('L': (19595 R + 38470 G + 7471 B + 2^15) >> 16) or RGB (alpha dropped), then resize
+  // with Pillow's BILINEAR (a triangle filter widened by the scale when shrinking, coefficients
+  // in 22-bit fixed point, rows first, rounded to uint8 after each pass).
+  var PRECISION = 22;
+  function coefficients(inSize, outSize) {
+    var scale = inSize / outSize, fscale = Math.max(scale, 1), support = fscale, out = [];
+    for (var xx = 0; xx < outSize; xx++) {
+      var center = (xx + 0.5) * scale, ww = 0, k = [];
+      var xmin = Math.max(Math.trunc(center - support + 0.5), 0);
+      var xmax = Math.min(Math.trunc(center + support + 0.5), inSize);
+      for (var x = xmin; x < xmax; x++) {
+        var t = Math.abs((x - center + 0.5) / fscale), wv = t < 1 ? 1 - t : 0;
+        k.push(wv); ww += wv;
+      }
+      out.push({ xmin: xmin, k: k.map(function (v) {
+        var q = ww !== 0 ? v / ww : v;
+        return q < 0 ? Math.trunc(-0.5 + q * (1 << PRECISION)) : Math.trunc(0.5 + q * (1 << PRECISION));
+      }) });
+    }
+    return out;
+  }
+  // one pass along an axis: src (n, inSize) planes -> (n, outSize), uint8 values
+  function resample(src, rows, inSize, outSize, stride, along) {
+    if (inSize === outSize) return src;
+    var co = coefficients(inSize, outSize), out;
+    if (along === 'x') {
+      out = new Uint8ClampedArray(rows * outSize * stride);
+      for (var r = 0; r < rows; r++) for (var xx = 0; xx < outSize; xx++) for (var c = 0; c < stride; c++) {
+        var ss = 1 << (PRECISION - 1), cf = co[xx];
+        for (var n = 0; n < cf.k.length; n++) ss += src[(r * inSize + cf.xmin + n) * stride + c] * cf.k[n];
+        out[(r * outSize + xx) * stride + c] = Math.floor(ss / (1 << PRECISION));
+      }
+    } else {
+      out = new Uint8ClampedArray(outSize * rows * stride);  // rows = the width here
+      for (var yy = 0; yy < outSize; yy++) for (var q = 0; q < rows; q++) for (var c2 = 0; c2 < stride; c2++) {
+        var s2 = 1 << (PRECISION - 1), cf2 = co[yy];
+        for (var m = 0; m < cf2.k.length; m++) s2 += src[((cf2.xmin + m) * rows + q) * stride + c2] * cf2.k[m];
+        out[(yy * rows + q) * stride + c2] = Math.floor(s2 / (1 << PRECISION));
+      }
+    }
+    return out;
+  }
+  // RGBA pixels (sh, sw) -> the model's raw input (H, W, C) as a Float64Array of 0..255
+  function toModelInput(rgba, sw, sh) {
+    var H = DATA.input_shape[0], W = DATA.input_shape[1], C = DATA.input_shape[2];
+    var px = new Uint8ClampedArray(sw * sh * C);
+    for (var n = 0; n < sw * sh; n++) {
+      var R = rgba[4 * n], G = rgba[4 * n + 1], B = rgba[4 * n + 2];
+      if (C === 1) px[n] = (R * 19595 + G * 38470 + B * 7471 + 0x8000) >> 16;
+      else { px[3 * n] = R; px[3 * n + 1] = G; px[3 * n + 2] = B; }
+    }
+    var wide = resample(px, sh, sw, W, C, 'x');  // (sh, W, C)
+    var done = resample(wide, W, sh, H, C, 'y');  // (H, W, C)
+    return Float64Array.from(done);
+  }
+  // juanji.data.polarity: border ring r = max(1, round(min(H, W) / 8)) wide, centre = the central
+  // half; contrast = centre - border (0..1, channels averaged); light on dark when >= MIN_CONTRAST
+  function imageKind(raw) {
+    var H = DATA.input_shape[0], W = DATA.input_shape[1], C = DATA.input_shape[2], P = DATA.polarity;
+    var r = Math.max(1, Math.round(Math.min(H, W) / 8)), b = 0, nb = 0, ce = 0, nc = 0;
+    for (var i = 0; i < H; i++) for (var j = 0; j < W; j++) {
+      var g = 0;
+      for (var c = 0; c < C; c++) g += raw[(i * W + j) * C + c];
+      g = g / C / 255;
+      if (i < r || i >= H - r || j < r || j >= W - r) { b += g; nb++; }
+      if (i >= Math.floor(H / 4) && i < H - Math.floor(H / 4) && j >= Math.floor(W / 4) && j < W - Math.floor(W / 4)) { ce += g; nc++; }
+    }
+    return polarityKind(ce / nc - b / nb, P.min_contrast);
+  }
+  function polarityKind(contrast, minContrast) {
+    if (contrast >= minContrast) return 'light on dark';
+    if (contrast <= -minContrast) return 'dark on light';
+    return null;
+  }
+  function datasetKind() {
+    var P = DATA.polarity;
+    if (!P || P.agreement < P.min_agreement) return null;
+    return polarityKind(P.centre - P.border, P.min_contrast);
+  }
+  // the learner's image: state.own holds its pixels before any inversion
+  function useOwn(raw, what) {
+    var note = document.getElementById('polarity-note'), box = document.getElementById('invert');
+    var mine = datasetKind() ? imageKind(raw) : null, auto = !!(datasetKind() && mine && mine !== datasetKind());
+    state.own = { raw: raw, what: what };
+    if (box.dataset.touched !== 'true') box.checked = auto;
+    note.textContent = datasetKind()
+      ? 'The training images are ' + datasetKind() + '; this ' + what + ' is ' + (mine || 'of no clear polarity') +
+        (auto ? ', so it is inverted (255 \u2212 x) as juanji predict does.' : ', so it is used as it is.')
+      : 'The checkpoint stores no polarity of its training images: tick \u201cinvert\u201d if the model was trained on the other polarity.';
+    note.dataset.auto = String(auto);
+    applyOwn();
+  }
+  function applyOwn() {
+    if (!state.own) return;
+    var raw = state.own.raw, inv = document.getElementById('invert').checked;
+    setInput(-1, inv ? raw.map(function (v) { return 255 - v; }) : raw);
+    render();
+  }
+  function setupDrawing() {
+    var cv = document.getElementById('draw-canvas'), ctx = cv.getContext('2d'), last = null;
+    function clear() { ctx.fillStyle = '#fff'; ctx.fillRect(0, 0, cv.width, cv.height); }
+    clear();
+    function point(ev) {
+      var box = cv.getBoundingClientRect();
+      return [(ev.clientX - box.left) * cv.width / box.width, (ev.clientY - box.top) * cv.height / box.height];
+    }
+    function stroke(p) {
+      ctx.strokeStyle = '#000'; ctx.lineWidth = cv.width / 11; ctx.lineCap = 'round'; ctx.lineJoin = 'round';
+      ctx.beginPath(); ctx.moveTo(last[0], last[1]); ctx.lineTo(p[0], p[1]); ctx.stroke();
+      last = p;
+    }
+    cv.addEventListener('pointerdown', function (ev) {
+      try { cv.setPointerCapture(ev.pointerId); } catch (err) { /* a pointer the browser does not track */ }
+      last = point(ev); stroke(last); ev.preventDefault();
+    });
+    cv.addEventListener('pointermove', function (ev) { if (last) stroke(point(ev)); });
+    function end() {
+      if (!last) return;
+      last = null;
+      var img = ctx.getImageData(0, 0, cv.width, cv.height);
+      useOwn(toModelInput(img.data, cv.width, cv.height), 'drawing');
+    }
+    cv.addEventListener('pointerup', end);
+    cv.addEventListener('pointercancel', end);
+    document.getElementById('draw-clear').addEventListener('click', function () { clear(); });
+    document.getElementById('invert').addEventListener('change', function () {
+      this.dataset.touched = 'true'; applyOwn();
+    });
+    document.getElementById('upload').addEventListener('change', function () {
+      var file = this.files && this.files[0];
+      if (!file) return;
+      createImageBitmap(file, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' }).then(function (bmp) {
+        var off = document.createElement('canvas');
+        off.width = bmp.width; off.height = bmp.height;
+        var octx = off.getContext('2d');
+        octx.drawImage(bmp, 0, 0);
+        useOwn(toModelInput(octx.getImageData(0, 0, bmp.width, bmp.height).data, bmp.width, bmp.height), 'image');
+      }, function (err) {
+        document.getElementById('polarity-note').textContent = 'Cannot read ' + file.name + ': ' + err;
+      });
+    });
+    document.getElementById('invert-box').hidden = false;
+  }
+
   // ---------------------------------------------------------------- wiring
   function render() {
-    renderExamples(); renderPass(); renderNetwork(); renderDetail(); renderExplain();
+    renderExamples(); renderPass(); renderNetwork(); renderChain(); renderDetail(); renderExplain();
   }
   document.querySelectorAll('#modes button').forEach(function (b) {
     b.addEventListener('click', function () { state.mode = b.dataset.mode; render(); });
   });
   var firstConv = L.findIndex(function (l) { return l.kind === 'Conv2D'; });
   if (firstConv >= 0) { state.k = firstConv + 1; state.c = 0; }
+  setupDrawing();
   render();
   renderPlayground();
   window.juanji = Object.assign(window.juanji || {}, { outputSize: outputSize, samePadding: samePadding,
-    data: DATA, state: state, render: render, fmt: fmt, rgb: rgb });
+    data: DATA, state: state, render: render, fmt: fmt, rgb: rgb, toModelInput: toModelInput,
+    predicted: predicted, input: function () { return Array.from(state.raw); } });
 })();
