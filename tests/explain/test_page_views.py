@@ -417,3 +417,91 @@ def test_layout(browser, site, width):
     finally:
         ctx.close()
     assert errors == [] and [u for u in requests if not u.startswith("file://")] == []
+
+
+# ------------------------------------------------------------------------------ languages
+
+def _literals_of_first_argument(src, start):
+    """The string literals of the first argument of the call whose '(' is at ``src[start]``."""
+    out, depth, i = [], 0, start
+    while i < len(src):
+        ch = src[i]
+        if ch in "'\"":
+            j, buf = i + 1, ""
+            while src[j] != ch:
+                buf += src[j:j + 2] if src[j] == "\\" else src[j]
+                j += 2 if src[j] == "\\" else 1
+            if depth == 1:  # a JavaScript literal read as JSON: the same \uXXXX escapes
+                out.append(json.loads('"' + buf.replace("\\'", "'").replace('"', '\\"') + '"'))
+            i = j + 1
+            continue
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+            if depth == 0:
+                break
+        elif ch == "," and depth == 1:
+            break
+        i += 1
+    return out
+
+
+def page_strings():
+    """Every English string of page.js (``tr(...)``) and page.html (``data-t``, ``data-ta``)."""
+    import re
+    from importlib import resources
+
+    folder = resources.files("juanji.explain") / "page"
+    js, html = (folder / "page.js").read_text("utf-8"), (folder / "page.html").read_text("utf-8")
+    found = []
+    for m in re.finditer(r"\btr\(", js):
+        found += _literals_of_first_argument(js, m.end() - 1)
+    found += [" ".join(m.group(1).split()) for m in re.finditer(r"<[^>]*\bdata-t\b[^>]*>([^<]*)<", html)]
+    found += [re.search(r'aria-label="([^"]*)"', m.group(0)).group(1)
+              for m in re.finditer(r"<[^>]*\bdata-ta\b[^>]*>", html)]
+    return set(found)
+
+
+def test_every_page_string_is_in_the_catalog():
+    from juanji import i18n
+    from juanji.explain import page_messages
+
+    with i18n.language("en"):
+        listed = page_messages.messages()
+    dynamic = {"light on dark", "dark on light", "drawing", "image"}  # tr(variable) in page.js
+    assert set(listed) == page_strings() | dynamic
+    zh = i18n.catalog_dict("zh", page_messages.CONTEXT)
+    assert [s for s in listed if not zh.get(s) or zh[s] == s and s != "logit"] == []
+
+
+def test_the_page_switches_to_chinese_and_back(page, site):
+    probs = page.eval_on_selector_all('#probs [data-role="prob"]', "e => e.map(x => x.dataset.value)")
+    page.click('#lang [data-lang="zh"]')
+    assert page.inner_text("#overview-title") == "网络"
+    assert page.inner_text("#pass-note").startswith("预测：")
+    assert page.get_attribute("html", "lang") == "zh-Hans"
+    page.click('#modes [data-mode="backward"]')
+    page.click('#chain [data-step="3"]')
+    assert "反向穿过层 3: Conv2D" in page.inner_text("#explain")
+    assert page.eval_on_selector_all('#probs [data-role="prob"]', "e => e.map(x => x.dataset.value)") == probs
+    assert checks(page) and all(c == "true" for c in checks(page))
+    page.click('#lang [data-lang="en"]')
+    assert page.inner_text("#overview-title") == "Network"
+    assert "Backward through layer 3" in page.inner_text("#explain")
+
+
+def test_a_page_written_in_chinese_opens_in_chinese(browser, site, tmp_path):
+    from juanji.explain.page import page_data
+
+    data = page_data(site["model"], example_images(), ["a", "b"], lang="zh")
+    assert data["lang"] == "zh" and data["strings"]["zh"]["Network"] == "网络"
+    with pytest.raises(ValueError, match="`lang` must be one of"):
+        page_data(site["model"], example_images(), ["a", "b"], lang="fr")
+    out = write_page(site["ck"], [site["root"] / "ex0.png"], tmp_path, lang="zh")
+    ctx = browser.new_context()
+    pg = ctx.new_page()
+    pg.goto(out.as_uri())
+    assert pg.inner_text("#inputs-title") == "输入"
+    assert "在方框里画图" in pg.inner_text("#polarity-note")
+    ctx.close()

@@ -6,8 +6,10 @@
   parameters as base64 float64, and the normaliser. ``page/port.js``, a float64 JavaScript port of
   every juanji layer, computes the forward pass and the backward pass of any class from them.
 - ``juanji-data`` (:func:`page_data`): the title (model, data set, test accuracy), the class
-  names, each layer's label (:func:`juanji.explain.display.layer_label`) and the example images
-  as raw uint8 pixels (base64, before normalisation, as ``juanji predict`` reads them).
+  names, each layer's label (:func:`juanji.explain.display.layer_label`), the example images
+  as raw uint8 pixels (base64, before normalisation, as ``juanji predict`` reads them), and the
+  page's strings in Chinese from juanji's gettext catalog (context "page", listed in
+  :mod:`juanji.explain.page_messages`); English is the strings themselves.
 
 Every number the page shows is computed in the page (``page/page.js`` draws the views), so the
 page carries no activations or gradients: a learner's own drawing is explained like a test image.
@@ -25,8 +27,9 @@ from pathlib import Path
 import numpy as np
 
 from .._atomic import atomic_write_text
+from .. import i18n
 from ..validation import check_int
-from . import display
+from . import display, page_messages
 
 __all__ = ["model_data", "page_data", "render_html", "write_page"]
 
@@ -39,12 +42,15 @@ def _u8(image: np.ndarray) -> str:
 
 
 def page_data(model, images, names, *, class_names=None, true_labels=None, label=None,
-              title="juanji explainer", subtitle="", polarity=None) -> dict:
+              title="juanji explainer", subtitle="", polarity=None, lang=None) -> dict:
     """The page's JSON as a dict, for raw uint8 ``images`` (N, H, W, C) (0..255, before
     normalisation). ``label`` is the class whose loss the backward view shows first (None: the
     predicted class of each image). ``polarity``: the training images' polarity
     (``juanji.data.polarity.Polarity``) or None; with it, a drawing or an upload is inverted by
-    the same rule as ``juanji predict``, else the page offers an invert switch."""
+    the same rule as ``juanji predict``, else the page offers an invert switch. ``lang``: the
+    language the page opens in (``"en"`` or ``"zh"``; None: :func:`juanji.i18n.get_language`);
+    both catalogs are embedded and the page switches between them."""
+    lang = i18n.get_language() if lang is None else i18n.check_language(lang)
     images = np.asarray(images)
     if images.ndim != 4 or images.shape[0] < 1:
         raise ValueError(f"`images` must be a (N, H, W, C) array with N >= 1, got shape "
@@ -66,6 +72,9 @@ def page_data(model, images, names, *, class_names=None, true_labels=None, label
                    for i, layer in enumerate(model.layers)],
         "display": {"sig_digits": display.SIG_DIGITS, "diverging": display.DIVERGING},
         "polarity": _polarity(polarity),
+        "lang": lang,
+        "strings": {code: i18n.catalog_dict(code, page_messages.CONTEXT)
+                    for code in i18n.LANGUAGES if code != "en"},
         "examples": [{"name": n, "true_label": y, "pixels": _u8(x)}
                      for x, n, y in zip(images, names, true_labels)],
     }
@@ -205,7 +214,7 @@ def _title(ck, checkpoint_path: Path, accuracy: float | None) -> tuple[str, str]
 
 
 def write_page(checkpoint_path, images, out_dir, *, label=None, num_examples=DEFAULT_EXAMPLES,
-               data_dir=None, invert=False) -> Path:
+               data_dir=None, invert=False, lang=None) -> Path:
     """Write ``out_dir/index.html`` explaining the checkpoint's model on ``images``.
 
     Args:
@@ -219,6 +228,8 @@ def write_page(checkpoint_path, images, out_dir, *, label=None, num_examples=DEF
         num_examples: how many test images when ``images`` is empty.
         data_dir: where MNIST-like data sets are read from (as in ``juanji evaluate``).
         invert: invert grey levels of ``images`` (white digit on black, as in ``juanji predict``).
+        lang: the language the page opens in, ``"en"`` or ``"zh"`` (None: juanji's language,
+            ``--lang`` or the locale); the page has a switch for the other.
 
     Returns:
         The path of the written ``index.html``.
@@ -241,7 +252,7 @@ def write_page(checkpoint_path, images, out_dir, *, label=None, num_examples=DEF
     load_polarity = getattr(ck, "load_polarity", None)
     data = page_data(ck.model, x, names, class_names=ck.class_names, true_labels=true_labels,
                      label=label, title=title, subtitle=subtitle,
-                     polarity=load_polarity() if load_polarity else None)
+                     polarity=load_polarity() if load_polarity else None, lang=lang)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     path = out / "index.html"

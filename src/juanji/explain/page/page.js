@@ -16,6 +16,31 @@
   });
   var K = DATA.classes.length;
 
+  // ---------------------------------------------------------------- languages
+  // Every string the page shows goes through tr(english, {name: value}): English is the key, as
+  // a gettext msgid; DATA.strings[lang] maps it to the translation (juanji's one table,
+  // explain/page/strings.json). {name} placeholders are filled after translating.
+  var LANG = DATA.lang || 'en';
+  function tr(msg, args) {
+    var table = (DATA.strings || {})[LANG] || {}, s = table[msg] || msg;
+    return args ? s.replace(/\{(\w+)\}/g, function (m, key) { return key in args ? String(args[key]) : m; }) : s;
+  }
+  // the static parts of page.html carry data-t; their English is kept in data-en
+  function translateStatic() {
+    document.documentElement.lang = LANG === 'zh' ? 'zh-Hans' : 'en';
+    document.querySelectorAll('[data-t]').forEach(function (node) {
+      if (!node.dataset.en) node.dataset.en = node.textContent.replace(/\s+/g, ' ').trim();
+      node.textContent = tr(node.dataset.en);
+    });
+    document.querySelectorAll('[data-ta]').forEach(function (node) {
+      if (!node.dataset.ta) node.dataset.ta = node.getAttribute('aria-label');
+      node.setAttribute('aria-label', tr(node.dataset.ta));
+    });
+    document.querySelectorAll('#lang button').forEach(function (b) {
+      b.setAttribute('aria-pressed', String(b.dataset.lang === LANG));
+    });
+  }
+
   // ---------------------------------------------------------------- the input and its passes
   function decodeU8(b64) {  // base64 of uint8 pixels -> Float64Array of 0..255
     var s = atob(b64), out = new Float64Array(s.length);
@@ -160,13 +185,12 @@
   function agree(a, b, scale) {
     var ok = Math.abs(a - b) <= TOL * Math.max(Math.abs(b), scale || 0, 1e-30) + 1e-15;
     return el('span', { class: ok ? 'ok' : 'bad', 'data-role': 'check', 'data-ok': String(ok),
-      text: ok ? ' \u2713 equal' : ' \u2717 differs' });
+      text: tr(ok ? ' \u2713 equal' : ' \u2717 differs') });
   }
   function legend(m, what) {
     return el('div', { class: 'legend' }, [
       el('span', { text: what }), el('span', { text: fmt(-m) }),
-      el('span', { class: 'ramp', role: 'img', 'aria-label': 'colour scale from ' + fmt(-m) +
-        ' (blue) through 0 (white) to ' + fmt(m) + ' (red)' }),
+      el('span', { class: 'ramp', role: 'img', 'aria-label': tr('colour scale from {lo} (blue) through 0 (white) to {hi} (red)', { lo: fmt(-m), hi: fmt(m) }) }),
       el('span', { text: fmt(m) })]);
   }
 
@@ -179,9 +203,10 @@
     state.ex = ex; state.raw = raw; state.version += 1; state.neuron = null; state.weight = null;
   }
   function layerOf(k) { return k > 0 ? L[k - 1] : null; }
+  function isForward() { return state.mode === 'forward'; }
   function values(k) { return state.mode === 'forward' ? act(state.ex, k) : grad(state.ex, k); }
   function colName(k) {
-    return k === 0 ? 'input ' + shapeOf(0).join('\u00d7') : L[k - 1].label;
+    return k === 0 ? tr('input {s}', { s: shapeOf(0).join('\u00d7') }) : L[k - 1].label;
   }
   function pick(k, c) { stopPlayer(); state.k = k; state.c = c; state.neuron = null; state.weight = null; state.wc = null; render(); }
 
@@ -222,28 +247,29 @@
     document.querySelectorAll('#modes button').forEach(function (b) {
       b.setAttribute('aria-pressed', String(b.dataset.mode === state.mode));
     });
-    var truth = trueLabel === null ? '' : ' True class: ' + DATA.classes[trueLabel] + '.';
+    var truth = trueLabel === null ? '' : tr(' True class: {c}.', { c: DATA.classes[trueLabel] });
     note.dataset.predicted = String(top);
     if (state.mode === 'forward') {
-      note.textContent = 'Predicted: ' + DATA.classes[top] + ' (p = ' + fmt(f.probs[top]) + ').' + truth;
+      note.textContent = tr('Predicted: {c} (p = {p}).', { c: DATA.classes[top], p: fmt(f.probs[top]) }) + truth;
     } else {
       var b = backwardPass();
-      note.textContent = 'Gradients of the loss L = \u2212log p[' + DATA.classes[b.label] + '] = ' + fmt(b.loss) +
-        ' (the ' + (b.label === top ? 'predicted' : 'chosen') + ' class) with respect to every activation.' + truth;
+      note.textContent = tr(b.label === top ? 'Gradients of the loss L = \u2212log p[{c}] = {loss} (the predicted class) with respect to every activation.' :
+        'Gradients of the loss L = \u2212log p[{c}] = {loss} (the chosen class) with respect to every activation.',
+        { c: DATA.classes[b.label], loss: fmt(b.loss) }) + truth;
       note.dataset.loss = String(b.loss);
     }
     // which class's loss to differentiate: any class
     var pickBox = document.getElementById('label-pick'), shown = labelShown();
     pickBox.hidden = state.mode !== 'backward';
-    var select = el('select', { id: 'label-select', 'aria-label': 'the class whose loss is differentiated',
+    var select = el('select', { id: 'label-select', 'aria-label': tr('the class whose loss is differentiated'),
       onchange: function () { state.label = Number(this.value); state.weight = null; render(); } },
       DATA.classes.map(function (name, n) {
         var opt = el('option', { value: String(n), text: name +
-          (n === top ? ' (predicted)' : '') + (n === trueLabel ? ' (true)' : '') });
+          (n === top ? tr(' (predicted)') : '') + (n === trueLabel ? tr(' (true)') : '') });
         if (n === shown) opt.selected = true;
         return opt;
       }));
-    pickBox.replaceChildren(el('span', { text: 'loss of class ' }), select);
+    pickBox.replaceChildren(el('span', { text: tr('loss of class ') }), select);
   }
 
   // ---------------------------------------------------------------- overview: the network
@@ -251,9 +277,9 @@
     var net = document.getElementById('network');
     net.textContent = '';
     document.getElementById('legend').replaceChildren(
-      el('span', { text: (state.mode === 'forward' ? 'Activations' : 'Gradients dL/da') +
-        ': blue < 0, white 0, red > 0; each column scaled to its own largest |value| (under its name).' }),
-      el('span', { class: 'ramp', role: 'img', 'aria-label': 'diverging colour scale, blue negative, white zero, red positive' }));
+      el('span', { text: tr(isForward() ? 'Activations: blue < 0, white 0, red > 0; each column scaled to its own largest |value| (under its name).' :
+        'Gradients dL/da: blue < 0, white 0, red > 0; each column scaled to its own largest |value| (under its name).') }),
+      el('span', { class: 'ramp', role: 'img', 'aria-label': tr('diverging colour scale, blue negative, white zero, red positive') }));
     for (var k = 0; k < L.length + 1; k++) {
       var t = values(k), m = absMax(t), shape = shapeOf(k), maps = [];
       if (shape.length === 3) {
@@ -263,7 +289,7 @@
           if (k === 0 && state.mode === 'forward') drawRaw(cv, state.raw); else drawMap(cv, t, c, m);
           maps.push(el('button', { type: 'button', class: 'map', 'data-k': k, 'data-c': c,
             'aria-pressed': String(state.k === k && state.c === c),
-            'aria-label': colName(k) + ', channel ' + c, onclick: pick.bind(null, k, c) }, [cv]));
+            'aria-label': colName(k) + tr(', channel {c}', { c: c }), onclick: pick.bind(null, k, c) }, [cv]));
         }
         var cols = Math.ceil(C / 8);
       } else {
@@ -290,7 +316,7 @@
       rows.push(el('span', {}, [el('div', { class: 'bar', style: 'width:' + (100 * p).toFixed(1) + '%' })]));
       rows.push(el('span', { 'data-role': 'prob', 'data-class': n, 'data-value': String(p), text: (100 * p).toFixed(1) + '%' }));
     });
-    return el('div', { class: 'column' }, [el('div', { class: 'head', text: 'probabilities' }),
+    return el('div', { class: 'column' }, [el('div', { class: 'head', text: tr('probabilities') }),
       el('div', { class: 'probs' }, rows)]);
   }
 
@@ -307,24 +333,25 @@
   }
   function renderDetail() {
     var box = document.getElementById('detail');
-    box.replaceChildren(el('h2', { id: 'detail-title', text: 'Feature map' }));
+    box.replaceChildren(el('h2', { id: 'detail-title', text: tr('Feature map') }));
     if (state.k === null) {
-      box.appendChild(el('p', { class: 'note', text: 'Choose a feature map in the network above.' }));
+      box.appendChild(el('p', { class: 'note', text: tr('Choose a feature map in the network above.') }));
       return;
     }
     var k = state.k, c = state.c, t = values(k), shape = shapeOf(k), m = absMax(t), cells = [];
     var what = state.mode === 'forward' ? 'a' : 'dL/da';
-    box.appendChild(el('p', { text: colName(k) + (shape.length === 3 ? ', channel ' + c : '') +
-      (state.mode === 'forward' ? ': activations' : ': gradient of the loss') }));
+    box.appendChild(el('p', { text: colName(k) + (shape.length === 3 ? tr(', channel {c}', { c: c }) : '') +
+      tr(isForward() ? ': activations' : ': gradient of the loss') }));
     box.appendChild(legend(m, what));
     if (shape.length === 3) {
       var h = shape[0], w = shape[1];
       for (var i = 0; i < h; i++) for (var j = 0; j < w; j++) {
         var v = at(t, i, j, c), sel = state.neuron && state.neuron.i === i && state.neuron.j === j;
         var cell = numCell(v, m, { 'data-role': 'neuron', 'data-i': i, 'data-j': j, 'aria-pressed': String(!!sel),
-          'aria-label': 'row ' + i + ', column ' + j + ', ' + what + ' = ' + fmt(v),
+          'aria-label': tr('row {i}, column {j}', { i: i, j: j }) + ', ' + what + ' = ' + fmt(v),
           onclick: (function (i, j) { return function () { state.neuron = { i: i, j: j }; renderExplain(); markNeuron(); }; })(i, j) }, true);
         if (w > 12) cell.classList.add('small');
+        if (k === 0 && state.mode === 'forward') greyCell(cell, i, j);
         cells.push(cell);
       }
       var g = grid(w, cells, w > 12 ? '1.1rem' : null);
@@ -336,7 +363,7 @@
       for (var n = 0; n < shape[0]; n++) {
         var on = state.neuron && state.neuron.i === n;
         cells.push(numCell(at(t, n), m, { 'data-role': 'unit', 'data-i': n, 'data-j': 0, 'aria-pressed': String(!!on),
-          'aria-label': 'unit ' + n + ', ' + what + ' = ' + fmt(at(t, n)),
+          'aria-label': tr('unit {n}', { n: n }) + ', ' + what + ' = ' + fmt(at(t, n)),
           onclick: (function (n) { return function () { state.neuron = { i: n, j: 0 }; renderExplain(); markNeuron(); }; })(n) }, true));
       }
       var g1 = grid(Math.min(shape[0], 10), cells);
@@ -364,16 +391,15 @@
     for (var r2 = 0; r2 < H; r2++) for (var q2 = 0; q2 < W; q2++) {
       var v = at(dx, r2, q2, c), n = count[r2 * W + q2];
       var cell = numCell(v, m, { 'data-role': 'mask-cell', 'data-i': r2, 'data-j': q2, 'data-count': n,
-        'aria-label': 'input row ' + r2 + ', column ' + q2 + (n ? ', won ' + n + ' window(s)' : ', won no window') +
-          ', receives ' + fmt(v) }, false);
+        'aria-label': tr('input row {i}, column {j}', { i: r2, j: q2 }) + (n ? tr(', won {n} window(s)', { n: n }) : tr(', won no window')) +
+          tr(', receives {v}', { v: fmt(v) }) }, false);
       if (n) cell.classList.add('win');
       if (W > 12) cell.classList.add('small');
       cells.push(cell);
     }
     return el('div', { class: 'panel' }, [
-      el('h3', { text: 'Routing mask: layer ' + layer.index + ' input, channel ' + c }),
-      el('p', { class: 'note', text: 'Max pooling sends each output gradient to the one cell that won its window ' +
-        '(outlined; the first maximum on ties). Every other cell gets 0. Numbers: dL/dx of the layer\u2019s backward.' }),
+      el('h3', { text: tr('Routing mask: layer {l} input, channel {c}', { l: layer.index, c: c }) }),
+      el('p', { class: 'note', text: tr('Max pooling sends each output gradient to the one cell that won its window (outlined; the first maximum on ties). Every other cell gets 0. Numbers: dL/dx of the layer\u2019s backward.') }),
       grid(W, cells, W > 12 ? '1.1rem' : null)]);
   }
 
@@ -397,7 +423,7 @@
   var SHOW_CHANNELS = 4;  // a conv neuron with more input channels shows one at a time
   // every channel's sum of products, each a button that shows that channel's window x kernel
   function channelSums(sums, chosen) {
-    return el('div', { class: 'sums' }, [el('span', { class: 'note', text: 'sum of products per input channel (choose one to see it):' })]
+    return el('div', { class: 'sums' }, [el('span', { class: 'note', text: tr('sum of products per input channel (choose one to see it):') })]
       .concat(sums.map(function (t) {
         return el('button', { type: 'button', class: 'sum', 'data-role': 'channel-pick', 'data-c': t.c,
           'aria-pressed': String(t.c === chosen), onclick: function () { state.wc = t.c; renderExplain(); } },
@@ -421,7 +447,8 @@
         var cell2 = windowCell(layer, x, i, j, a2, b2, c), xv2 = cell2 ? cell2.v : 0;
         var pos = { 'data-a': a2, 'data-b': b2, 'data-c': c };
         var wc = numCell(xv2, mx, Object.assign({ 'data-role': 'window' }, pos));
-        if (!cell2) { wc.classList.add('pad'); wc.style.background = ''; wc.title = 'padding: 0'; }
+        if (!cell2) { wc.classList.add('pad'); wc.style.background = ''; wc.title = tr('padding: 0'); }
+        else if (layer.index === 0) greyCell(wc, cell2.r, cell2.q);
         win.push(wc);
         ker.push(numCell(at(w, a2, b2, cl, o), mw, Object.assign({ 'data-role': 'kernel' }, pos)));
         prod.push(numCell(prods[n], mp, Object.assign({ 'data-role': 'product' }, pos)));
@@ -431,30 +458,29 @@
       sums.push({ c: c, sum: sum });
       if (cg > SHOW_CHANNELS && c !== chosen) continue;
       panels.push(el('div', { class: 'panel', 'data-channel': c }, [
-        el('h3', { text: 'input channel ' + c }),
+        el('h3', { text: tr('input channel {c}', { c: c }) }),
         el('div', { class: 'triple', 'data-kw': kw, style: '--k:' + Math.max(kw, 3) }, [
-          el('figure', {}, [grid(kw, win, 'var(--tcell)'), el('figcaption', { text: 'window of a' + layer.index })]),
+          el('figure', {}, [grid(kw, win, 'var(--tcell)'), el('figcaption', { text: tr('window of a{k}', { k: layer.index }) })]),
           el('span', { class: 'op', text: '\u00d7' }),
-          el('figure', {}, [grid(kw, ker, 'var(--tcell)'), el('figcaption', { text: 'kernel w[:, :, ' + cl + ', ' + o + ']' })]),
+          el('figure', {}, [grid(kw, ker, 'var(--tcell)'), el('figcaption', { text: tr('kernel w[:, :, {c}, {o}]', { c: cl, o: o }) })]),
           el('span', { class: 'op', text: '=' }),
-          el('figure', {}, [grid(kw, prod, 'var(--tcell)'), el('figcaption', { text: 'products' })])]),
-        cg > SHOW_CHANNELS ? null : el('p', { class: 'eq' }, ['sum of products = ', numSpan(sum, 'channel-sum', { 'data-c': c })])]));
+          el('figure', {}, [grid(kw, prod, 'var(--tcell)'), el('figcaption', { text: tr('products') })])]),
+        cg > SHOW_CHANNELS ? null : el('p', { class: 'eq' }, [tr('sum of products = '), numSpan(sum, 'channel-sum', { 'data-c': c })])]));
     }
     var bias = layer.use_bias ? at(param(layer.index, 'bias'), o) : 0;
     var z = total + bias, y = at(act(e, layer.index + 1), i, j, o);
     var out = [
-      el('p', {}, ['Output (' + i + ', ' + j + ') of filter ' + o + ': each input channel\u2019s window (stride ' +
-        layer.stride.join('\u00d7') + ', padding ' + JSON.stringify(layer.padding) + ', dilation ' +
-        layer.dilation.join('\u00d7') + ') times the kernel, element by element, summed, plus the bias.']),
+      el('p', {}, [tr('Output ({i}, {j}) of filter {o}: each input channel\u2019s window (stride {s}, padding {p}, dilation {d}) times the kernel, element by element, summed, plus the bias.',
+        { i: i, j: j, o: o, s: layer.stride.join('\u00d7'), p: JSON.stringify(layer.padding), d: layer.dilation.join('\u00d7') })]),
       cg > SHOW_CHANNELS ? channelSums(sums, chosen) : null,
       el('div', { class: 'channels' }, panels),
-      el('p', { class: 'eq' }, ['\u03a3 over ' + cg + ' channel(s) = ', numSpan(total, 'sum'), ' + bias ',
-        numSpan(bias, 'bias'), ' = z = ', numSpan(z, 'z'), '; the layer\u2019s output: ', numSpan(y, 'layer-out'), agree(z, y, absSum)])];
+      el('p', { class: 'eq' }, [tr('\u03a3 over {n} channel(s) = ', { n: cg }), numSpan(total, 'sum'), tr(' + bias '),
+        numSpan(bias, 'bias'), ' = z = ', numSpan(z, 'z'), tr('; the layer\u2019s output: '), numSpan(y, 'layer-out'), agree(z, y, absSum)])];
     var next = L[layer.index + 1];
     if (next && ACTIVATIONS[next.kind]) {
       var yn = at(act(e, layer.index + 2), i, j, o), fz = activate(next, z);
       out.push(el('p', { class: 'eq' }, [next.kind + '(z) = ' + activationFormula(next) + ' = ', numSpan(fz, 'activation'),
-        '; layer ' + next.index + ' computes: ', numSpan(yn, 'activation-layer'), agree(fz, yn, Math.abs(z))]));
+        tr('; layer {l} computes: ', { l: next.index }), numSpan(yn, 'activation-layer'), agree(fz, yn, Math.abs(z))]));
     }
     return out;
   }
@@ -467,7 +493,7 @@
   }
   function activationFormula(layer) {
     if (layer.kind === 'ReLU') return 'max(z, 0)';
-    if (layer.kind === 'LeakyReLU') return 'z if z > 0 else ' + layer.negative_slope + 'z';
+    if (layer.kind === 'LeakyReLU') return tr('z if z > 0 else {a}z', { a: layer.negative_slope });
     if (layer.kind === 'Sigmoid') return '1 / (1 + e^\u2212z)';
     if (layer.kind === 'Tanh') return 'tanh(z)';
     throw new Error('not an activation: ' + layer.kind);
@@ -491,30 +517,30 @@
       if (a * kw + b === winner) node.classList.add('win');
       cells.push(node);
     }
-    var parts = [el('p', {}, ['Window of output (' + i + ', ' + j + '), channel ' + c + ': ' + kh + '\u00d7' + kw +
-      ', stride ' + layer.stride.join('\u00d7') + ', padding ' + JSON.stringify(layer.padding) + '.']), grid(kw, cells)];
+    var parts = [el('p', {}, [tr('Window of output ({i}, {j}), channel {c}: ', { i: i, j: j, c: c }) + kh + '\u00d7' + kw +
+      tr(', stride {s}, padding {p}.', { s: layer.stride.join('\u00d7'), p: JSON.stringify(layer.padding) })]), grid(kw, cells)];
     var dy = at(grad(e, layer.index + 1), i, j, c);
     if (isMax) {
       var ties = vals.filter(function (v) { return v === best; }).length;
       parts.push(el('p', { class: 'eq' }, ['max = ', numSpan(best, 'pool-out'), ties > 1
-        ? ' (' + ties + ' cells tie' + (ties === vals.length ? ': every cell of the window is ' + fmt(best) : ' at it') +
-          '; the first in row-major order, outlined at window offset '
-        : ' (the outlined cell, window offset ',
+        ? (ties === vals.length ? tr(' ({n} cells tie: every cell of the window is {v}; the first in row-major order, outlined at window offset ', { n: ties, v: fmt(best) })
+          : tr(' ({n} cells tie at it; the first in row-major order, outlined at window offset ', { n: ties }))
+        : tr(' (the outlined cell, window offset '),
         el('strong', { 'data-role': 'pool-winner', 'data-value': String(winner), text: String(winner) }),
-        ties > 1 ? ', counts as the winner and gets the whole gradient); the layer\u2019s output: ' :
-          ', wins); the layer\u2019s output: ', numSpan(y, 'pool-layer'), agree(best, y, 0)]));
+        ties > 1 ? tr(', counts as the winner and gets the whole gradient); the layer\u2019s output: ') :
+          tr(', wins); the layer\u2019s output: '), numSpan(y, 'pool-layer'), agree(best, y, 0)]));
       if (state.mode === 'backward') {
-        parts.push(el('p', { class: 'eq' }, ['Backward: the whole dL/dy = ', numSpan(dy, 'pool-dy'),
-          ' goes to the winning cell; the other cells of this window get 0 from it.']));
+        parts.push(el('p', { class: 'eq' }, [tr('Backward: the whole dL/dy = '), numSpan(dy, 'pool-dy'),
+          tr(' goes to the winning cell; the other cells of this window get 0 from it.')]));
       }
     } else {
       var div = layer.count_include_pad ? inside + padded : inside, mean = sum / div;
-      parts.push(el('p', { class: 'eq' }, ['mean = sum ', numSpan(sum, 'pool-sum'), ' / ', numSpan(div, 'pool-divisor'),
-        (layer.count_include_pad ? ' cells (padding counted)' : ' real cells') + ' = ', numSpan(mean, 'pool-out'),
-        '; the layer\u2019s output: ', numSpan(y, 'pool-layer'), agree(mean, y, Math.abs(sum) / div)]));
+      parts.push(el('p', { class: 'eq' }, [tr('mean = sum '), numSpan(sum, 'pool-sum'), ' / ', numSpan(div, 'pool-divisor'),
+        tr(layer.count_include_pad ? ' cells (padding counted)' : ' real cells') + ' = ', numSpan(mean, 'pool-out'),
+        tr('; the layer\u2019s output: '), numSpan(y, 'pool-layer'), agree(mean, y, Math.abs(sum) / div)]));
       if (state.mode === 'backward') {
-        parts.push(el('p', { class: 'eq' }, ['Backward: dL/dy = ', numSpan(dy, 'pool-dy'), ' is split equally: every cell of ' +
-          'the window receives dL/dy / divisor = ', numSpan(dy / div, 'pool-share'), ' (summed where windows overlap).']));
+        parts.push(el('p', { class: 'eq' }, [tr('Backward: dL/dy = '), numSpan(dy, 'pool-dy'), tr(' is split equally: every cell of the window receives dL/dy / divisor = '),
+          numSpan(dy / div, 'pool-share'), tr(' (summed where windows overlap).')]));
       }
     }
     return parts;
@@ -531,21 +557,21 @@
         var sel = state.weight && state.weight.a === a && state.weight.b === b && state.weight.c === cl;
         cells.push(numCell(at(dw, a, b, cl, o), m, { 'data-role': 'weight', 'data-a': a, 'data-b': b, 'data-c': cl,
           'data-i': a, 'data-j': b, 'aria-pressed': String(!!sel),
-          'aria-label': 'weight w[' + a + ', ' + b + ', ' + cl + ', ' + o + '] = ' + fmt(at(w, a, b, cl, o)) + ', gradient ' + fmt(at(dw, a, b, cl, o)),
+          'aria-label': tr('weight w[{a}, {b}, {c}, {o}] = {w}, gradient {g}', { a: a, b: b, c: cl, o: o, w: fmt(at(w, a, b, cl, o)), g: fmt(at(dw, a, b, cl, o)) }),
           onclick: (function (a, b, cl) { return function () { state.weight = { a: a, b: b, c: cl }; renderExplain(); }; })(a, b, cl) }, true));
       }
       var gr = grid(kw, cells);
       gr.addEventListener('keydown', arrowKeys);
       panels.push(el('figure', { 'data-channel': g * cg + cl }, [gr, el('figcaption', { text: 'dW[:, :, ' + cl + ', ' + o + ']' })]));
     }
-    var parts = [el('h3', { text: 'Kernel weights of filter ' + o + ' (colour and number: dL/dW); choose one' }),
+    var parts = [el('h3', { text: tr('Kernel weights of filter {o} (colour and number: dL/dW); choose one', { o: o }) }),
       legend(m, 'dL/dW'), el('div', { class: 'triple' }, panels)];
     var dz = grad(e, layer.index + 1), db = 0;
     for (var i = 0; i < dz.shape[0]; i++) for (var j = 0; j < dz.shape[1]; j++) db += at(dz, i, j, o);
     if (layer.use_bias) {
       var dbj = at(pgrad(e, layer.index, 'bias'), o);
-      parts.push(el('p', { class: 'eq' }, ['Bias: dL/db = \u03a3 over every output pixel of dL/dz = ', numSpan(db, 'db-total'),
-        '; the layer\u2019s output: ', numSpan(dbj, 'db-layer'), agree(db, dbj, absMax(dz))]));
+      parts.push(el('p', { class: 'eq' }, [tr('Bias: dL/db = \u03a3 over every output pixel of dL/dz = '), numSpan(db, 'db-total'),
+        tr('; the layer\u2019s backward: '), numSpan(dbj, 'db-layer'), agree(db, dbj, absMax(dz))]));
     }
     if (state.weight) parts.push(weightGradient(layer, o, state.weight));
     return parts;
@@ -560,19 +586,18 @@
       rows.push(el('tr', { 'data-role': 'contribution', 'data-i': i, 'data-j': j, 'data-x': String(xv),
         'data-dz': String(d), 'data-value': String(p) }, [
         el('td', { text: '(' + i + ', ' + j + ')' }),
-        el('td', { text: cell ? 'a' + layer.index + '[' + cell.r + ', ' + cell.q + ', ' + c + '] = ' + fmt(xv) : 'padding: 0' }),
+        el('td', { text: cell ? 'a' + layer.index + '[' + cell.r + ', ' + cell.q + ', ' + c + '] = ' + fmt(xv) : tr('padding: 0') }),
         el('td', { text: fmt(d) }), el('td', { text: fmt(p) })]));
     }
     var layerDw = at(pgrad(e, layer.index, 'weight'), wt.a, wt.b, wt.c, o);
     return el('div', { class: 'panel' }, [
-      el('h3', { text: 'dL/dW[' + wt.a + ', ' + wt.b + ', ' + wt.c + ', ' + o + ']: weight ' + fmt(at(w, wt.a, wt.b, wt.c, o)) }),
-      el('p', { class: 'note', text: 'The weight is shared by every output pixel of filter ' + o + ', so its gradient is the ' +
-        'sum, over all of them, of (the input it multiplied) \u00d7 (dL/dz at that pixel).' }),
+      el('h3', { text: tr('dL/dW[{a}, {b}, {c}, {o}]: weight {w}', { a: wt.a, b: wt.b, c: wt.c, o: o, w: fmt(at(w, wt.a, wt.b, wt.c, o)) }) }),
+      el('p', { class: 'note', text: tr('The weight is shared by every output pixel of filter {o}, so its gradient is the sum, over all of them, of (the input it multiplied) \u00d7 (dL/dz at that pixel).', { o: o }) }),
       el('div', { class: 'tablewrap' }, [el('table', {}, [
-        el('thead', {}, [el('tr', {}, ['output (i, j)', 'input it multiplied', 'dL/dz', 'contribution'].map(function (s) { return el('th', { text: s }); }))]),
+        el('thead', {}, [el('tr', {}, [tr('output (i, j)'), tr('input it multiplied'), 'dL/dz', tr('contribution')].map(function (s) { return el('th', { text: s }); }))]),
         el('tbody', {}, rows),
-        el('tfoot', {}, [el('tr', {}, [el('td', { text: 'sum' }), el('td'), el('td'), el('td', {}, [numSpan(total, 'dw-total')])])])])]),
-      el('p', { class: 'eq' }, ['\u03a3 contributions = ', numSpan(total, 'dw-sum'), '; the layer\u2019s backward dW: ',
+        el('tfoot', {}, [el('tr', {}, [el('td', { text: tr('sum') }), el('td'), el('td'), el('td', {}, [numSpan(total, 'dw-total')])])])])]),
+      el('p', { class: 'eq' }, [tr('\u03a3 contributions = '), numSpan(total, 'dw-sum'), tr('; the layer\u2019s backward dW: '),
         numSpan(layerDw, 'dw-layer'), agree(total, layerDw, absSum)])]);
   }
 
@@ -595,20 +620,20 @@
     });
     var hasBias = layer.use_bias, bias = hasBias ? at(param(layer.index, 'bias'), n) : 0;
     var z = total + bias, y = at(act(e, layer.index + 1), n);
-    var out = [el('p', {}, ['Unit ' + n + ' of a dense layer: every one of its ' + K + ' inputs times its own weight, ' +
-        'summed, plus the bias. The ' + Math.min(DENSE_TERMS, K) + ' largest terms:']),
+    var out = [el('p', {}, [tr('Unit {n} of a dense layer: every one of its {k} inputs times its own weight, summed, plus the bias. The {m} largest terms:',
+        { n: n, k: K, m: Math.min(DENSE_TERMS, K) })]),
       el('div', { class: 'tablewrap' }, [el('table', {}, [
-        el('thead', {}, [el('tr', {}, ['input k', 'x[k]', 'W[k, ' + n + ']', 'x[k] \u00d7 W[k, ' + n + ']'].map(function (s) { return el('th', { text: s }); }))]),
+        el('thead', {}, [el('tr', {}, [tr('input k'), 'x[k]', 'W[k, ' + n + ']', 'x[k] \u00d7 W[k, ' + n + ']'].map(function (s) { return el('th', { text: s }); }))]),
         el('tbody', {}, rows),
-        el('tfoot', {}, [el('tr', {}, [el('td', { text: 'the other ' + (K - shown.length) }), el('td'), el('td'),
+        el('tfoot', {}, [el('tr', {}, [el('td', { text: tr('the other {n}', { n: K - shown.length }) }), el('td'), el('td'),
           el('td', {}, [numSpan(rest, 'dense-rest')])])])])]),
-      el('p', { class: 'eq' }, ['\u03a3 over ' + K + ' inputs = ', numSpan(total, 'sum'), ' + bias ', numSpan(bias, 'bias'),
-        ' = z = ', numSpan(z, 'z'), '; the layer\u2019s output: ', numSpan(y, 'layer-out'), agree(z, y, absSum)])];
+      el('p', { class: 'eq' }, [tr('\u03a3 over {n} inputs = ', { n: K }), numSpan(total, 'sum'), tr(' + bias '), numSpan(bias, 'bias'),
+        ' = z = ', numSpan(z, 'z'), tr('; the layer\u2019s output: '), numSpan(y, 'layer-out'), agree(z, y, absSum)])];
     var next = L[layer.index + 1];
     if (next && ACTIVATIONS[next.kind]) {
       var yn = at(act(e, layer.index + 2), n), fz = activate(next, z);
       out.push(el('p', { class: 'eq' }, [next.kind + '(z) = ' + activationFormula(next) + ' = ', numSpan(fz, 'activation'),
-        '; layer ' + next.index + ' computes: ', numSpan(yn, 'activation-layer'), agree(fz, yn, Math.abs(z))]));
+        tr('; layer {l} computes: ', { l: next.index }), numSpan(yn, 'activation-layer'), agree(fz, yn, Math.abs(z))]));
     }
     return out;
   }
@@ -620,6 +645,13 @@
   // gradients, where this output's dL/dz is sent.
   var player = null;
   function stopPlayer() { if (player) { clearInterval(player); player = null; } }
+  // an input cell drawn in the grey (or colour) of its raw pixel, its number the normalised value
+  function greyCell(node, r, q) {
+    var C = DATA.input_shape[2], W = DATA.input_shape[1], base = (r * W + q) * C;
+    var rgbv = [0, 1, 2].map(function (ch) { return state.raw[base + (C === 3 ? ch : 0)]; });
+    node.style.background = css(rgbv);
+    node.className = node.className.replace(' dark', '') + (isDark(rgbv) ? ' dark' : '');
+  }
   function locatedWindow(layer, i, j, c) {
     var k = layer.index, x = values(k), H = layer.in_shape[0], W = layer.in_shape[1];
     var pt = layer.padding[0][0], pb = layer.padding[0][1], pl = layer.padding[1][0], pr = layer.padding[1][1];
@@ -631,6 +663,7 @@
     for (var r = -pt; r < H + pb; r++) for (var q = -pl; q < W + pr; q++) {
       var inside = r >= 0 && r < H && q >= 0 && q < W, v = inside ? at(x, r, q, c) : 0;
       var node = numCell(v, m, { 'data-h': r, 'data-w': q, 'data-role': taps[(r + pt) + ',' + (q + pl)] ? 'located' : 'map-cell' });
+      if (inside && k === 0 && state.mode === 'forward') greyCell(node, r, q);  // the input, in grey
       if (!inside) { node.classList.add('pad'); node.style.background = ''; node.textContent = small ? '' : '0'; }
       if (taps[(r + pt) + ',' + (q + pl)]) node.classList.add('inwin');
       if (small) node.classList.add('small');
@@ -643,21 +676,21 @@
       renderExplain(); markNeuron();
     }
     var slider = el('input', { type: 'range', id: 'slide', min: 0, max: Ho * Wo - 1, step: 1, value: pos,
-      'aria-label': 'output position, row by row', oninput: function () { stopPlayer(); go(Number(this.value)); } });
-    var play = el('button', { type: 'button', id: 'slide-play', text: player ? 'Pause' : 'Play', onclick: function () {
-      if (player) { stopPlayer(); this.textContent = 'Play'; return; }
+      'aria-label': tr('output position, row by row'), oninput: function () { stopPlayer(); go(Number(this.value)); } });
+    var play = el('button', { type: 'button', id: 'slide-play', text: tr(player ? 'Pause' : 'Play'), onclick: function () {
+      if (player) { stopPlayer(); this.textContent = tr('Play'); return; }
       player = setInterval(function () { go(state.neuron.i * Wo + state.neuron.j + 1); }, 600);
-      this.textContent = 'Pause';
+      this.textContent = tr('Pause');
     } });
-    var step = el('button', { type: 'button', id: 'slide-step', text: 'Step \u25b6', onclick: function () { stopPlayer(); go(pos + 1); } });
+    var step = el('button', { type: 'button', id: 'slide-step', text: tr('Step \u25b6'), onclick: function () { stopPlayer(); go(pos + 1); } });
     return el('div', { class: 'panel located' }, [
-      el('h3', { text: 'Where the window sits: a' + k + ', channel ' + c + (state.mode === 'forward' ? '' : ' (dL/da' + k + ')') }),
-      el('p', { class: 'note', text: 'Output (' + i + ', ' + j + ') reads the outlined ' + layer.kernel.join('\u00d7') +
-        ' window (stride ' + layer.stride.join('\u00d7') + '; hatched cells are padding). ' + (state.mode === 'forward' ?
+      el('h3', { text: tr('Where the window sits: a{k}, channel {c}', { k: k, c: c }) + (state.mode === 'forward' ? '' : ' (dL/da' + k + ')') }),
+      el('p', { class: 'note', text: tr('Output ({i}, {j}) reads the outlined {f} window (stride {s}; hatched cells are padding). ',
+        { i: i, j: j, f: layer.kernel.join('\u00d7'), s: layer.stride.join('\u00d7') }) + tr(isForward() ?
         'Slide it across the map:' : 'Backward, this output\u2019s dL/dz goes back to these cells, weighted by the kernel:') }),
       grid(W + pl + pr, cells, small ? '0.9rem' : null),
       el('div', { class: 'slider' }, [slider, step, play,
-        el('span', { 'data-role': 'slide-pos', 'data-value': String(pos), text: '(' + i + ', ' + j + ') of ' + Ho + '\u00d7' + Wo })])]);
+        el('span', { 'data-role': 'slide-pos', 'data-value': String(pos), text: tr('({i}, {j}) of {h}\u00d7{w}', { i: i, j: j, h: Ho, w: Wo }) })])]);
   }
 
   // ---------------------------------------------------------------- the backward chain
@@ -692,11 +725,11 @@
       return row(role, Object.assign({ 'data-value': String(t.value) }, t.data || {}), t.cells.concat([fmt(t.value)]));
     });
     var foot = terms.length > shown.length ? el('tr', {}, [el('td', { colspan: head.length - 1,
-      text: 'the other ' + (terms.length - shown.length) + ' terms' }), el('td', {}, [numSpan(rest, role + '-rest')])]) : null;
+      text: tr('the other {n} terms', { n: terms.length - shown.length }) }), el('td', {}, [numSpan(rest, role + '-rest')])]) : null;
     return { node: table(head, rows, foot), total: total, absSum: absSum, count: terms.length };
   }
   function gradLine(total, want, absSum, k, cell, what) {
-    return el('p', { class: 'eq' }, [what + ' = ', numSpan(total, 'step-sum'), '; the port\u2019s dL/da' + k + cellName(k, cell) + ' = ',
+    return el('p', { class: 'eq' }, [what + ' = ', numSpan(total, 'step-sum'), tr('; the port\u2019s ') + 'dL/da' + k + cellName(k, cell) + ' = ',
       numSpan(want, 'step-grad'), agree(total, want, absSum)]);
   }
   // each entry: (layer, k, cell) -> DOM nodes explaining dL/da_k[cell] from dL/da_{k+1}
@@ -706,58 +739,54 @@
       var terms = [];
       for (var n = 0; n < D; n++) terms.push({ value: at(dy, n) * at(w, q, n), data: { 'data-n': n },
         cells: [String(n), fmt(at(dy, n)), fmt(at(w, q, n))] });
-      var st = sumTable(['unit n', 'dL/dy[n]', 'W[' + q + ', n]', 'product'], terms, 'dense-dx-term');
+      var st = sumTable([tr('unit n'), 'dL/dy[n]', 'W[' + q + ', n]', tr('product')], terms, 'dense-dx-term');
       var x = at(act(state.ex, k), q), dw = pgrad(state.ex, layer.index, 'weight'), best = 0;
       for (var n2 = 1; n2 < D; n2++) if (Math.abs(at(dy, n2)) > Math.abs(at(dy, best))) best = n2;
-      return [el('p', {}, ['Dense backward, dx = dy W\u1d40: input ' + q + ' fed every one of the ' + D +
-        ' units through its weight W[' + q + ', n], so its gradient sums dL/dy[n] \u00d7 W[' + q + ', n] over them.']),
+      return [el('p', {}, [tr('Dense backward, dx = dy W\u1d40: input {q} fed every one of the {d} units through its weight W[{q}, n], so its gradient sums dL/dy[n] \u00d7 W[{q}, n] over them.', { q: q, d: D })]),
         st.node, gradLine(st.total, at(grad(state.ex, k), q), st.absSum, k, cell, '\u03a3 dy W\u1d40'),
         el('p', { class: 'eq' }, ['dW = x\u1d40 dy: dL/dW[' + q + ', ' + best + '] = x[' + q + '] ', numSpan(x, 'dense-x'),
           ' \u00d7 dL/dy[' + best + '] ', numSpan(at(dy, best), 'dense-dy'), ' = ', numSpan(x * at(dy, best), 'dense-dw'),
-          '; the port\u2019s dW: ', numSpan(at(dw, q, best), 'dense-dw-layer'), agree(x * at(dy, best), at(dw, q, best), 0)]),
-        el('p', { class: 'note', text: 'db = dy: each bias gets its unit\u2019s dL/dy (dL/db[' + best + '] = ' +
-          fmt(layer.use_bias ? at(pgrad(state.ex, layer.index, 'bias'), best) : 0) + ').' })];
+          tr('; the port\u2019s dW: '), numSpan(at(dw, q, best), 'dense-dw-layer'), agree(x * at(dy, best), at(dw, q, best), 0)]),
+        el('p', { class: 'note', text: tr('db = dy: each bias gets its unit\u2019s dL/dy (dL/db[{n}] = {v}).',
+          { n: best, v: fmt(layer.use_bias ? at(pgrad(state.ex, layer.index, 'bias'), best) : 0) }) })];
     },
     Flatten: function (layer, k, cell) {
       var sh = shapeOf(k), q = flatIndex(k, cell), v = grad(state.ex, k + 1).data[q];
-      return [el('p', {}, ['Un-flatten: Flatten wrote a' + k + ' row by row, channels fastest, so flat index q = (h \u00d7 ' +
-        sh[1] + ' + w) \u00d7 ' + sh[2] + ' + c and back h = \u230aq / ' + (sh[1] * sh[2]) + '\u230b, w = \u230aq / ' + sh[2] +
-        '\u230b mod ' + sh[1] + ', c = q mod ' + sh[2] + '.']),
-        el('p', { class: 'eq' }, ['cell ' + cellName(k, cell) + ' \u2194 flat index ',
+      return [el('p', {}, [tr('Un-flatten: Flatten wrote a{k} row by row, channels fastest, so flat index q = (h \u00d7 {w} + w) \u00d7 {c} + c and back h = \u230aq / {wc}\u230b, w = \u230aq / {c}\u230b mod {w}, c = q mod {c}.',
+        { k: k, w: sh[1], c: sh[2], wc: sh[1] * sh[2] })]),
+        el('p', { class: 'eq' }, [tr('cell {cell} \u2194 flat index ', { cell: cellName(k, cell) }),
           el('strong', { 'data-role': 'flat-index', 'data-value': String(q), text: String(q) }),
-          ': dL/da' + (k + 1) + '[' + q + '] = ', numSpan(v, 'step-sum'), ' is its gradient; the port\u2019s: ',
+          ': dL/da' + (k + 1) + '[' + q + '] = ', numSpan(v, 'step-sum'), tr(' is its gradient; the port\u2019s: '),
           numSpan(at(grad(state.ex, k), cell.i, cell.j, cell.c), 'step-grad'), agree(v, at(grad(state.ex, k), cell.i, cell.j, cell.c), 0)])];
     },
     MaxPool2D: function (layer, k, cell) { return poolStep(layer, k, cell, true); },
     AvgPool2D: function (layer, k, cell) { return poolStep(layer, k, cell, false); },
     GlobalAvgPool2D: function (layer, k, cell) {
       var n = layer.in_shape[0] * layer.in_shape[1], dy = at(grad(state.ex, k + 1), cell.c);
-      return [el('p', {}, ['Global average: every cell of channel ' + cell.c + ' counts 1/' + n + ' in its mean, so it gets dL/dy[' +
-        cell.c + '] / ' + n + '.']), gradLine(dy / n, at(grad(state.ex, k), cell.i, cell.j, cell.c), 0, k, cell, fmt(dy) + ' / ' + n)];
+      return [el('p', {}, [tr('Global average: every cell of channel {c} counts 1/{n} in its mean, so it gets dL/dy[{c}] / {n}.', { c: cell.c, n: n })]), gradLine(dy / n, at(grad(state.ex, k), cell.i, cell.j, cell.c), 0, k, cell, fmt(dy) + ' / ' + n)];
     },
     Conv2D: function (layer, k, cell) { return convDx(layer, k, cell); },
     BatchNorm2D: function (layer, k, cell) {
       var c = cell.c, dy = at(grad(state.ex, k + 1), cell.i, cell.j, c), s = layer.w[c] / Math.sqrt(layer.var[c] + layer.eps);
-      return [el('p', {}, ['Batch norm (eval) is y = \u03b3 (x \u2212 mean) / \u221a(var + \u03b5) + \u03b2 with fixed statistics, ' +
-        'so dx = dy \u00d7 \u03b3 / \u221a(var + \u03b5) = dy \u00d7 ' + fmt(s) + ' for channel ' + c + '.']),
+      return [el('p', {}, [tr('Batch norm (eval) is y = \u03b3 (x \u2212 mean) / \u221a(var + \u03b5) + \u03b2 with fixed statistics, so dx = dy \u00d7 \u03b3 / \u221a(var + \u03b5) = dy \u00d7 {s} for channel {c}.', { s: fmt(s), c: c })]),
         gradLine(dy * s, at(grad(state.ex, k), cell.i, cell.j, c), 0, k, cell, fmt(dy) + ' \u00d7 ' + fmt(s))];
     },
     Dropout: function (layer, k, cell) {
       var v = grad(state.ex, k + 1).data[flatIndex(k, cell)];
-      return [el('p', {}, ['Dropout does nothing outside training: dx = dy.']), gradLine(v, grad(state.ex, k).data[flatIndex(k, cell)], 0, k, cell, 'dy')];
+      return [el('p', {}, [tr('Dropout does nothing outside training: dx = dy.')]), gradLine(v, grad(state.ex, k).data[flatIndex(k, cell)], 0, k, cell, 'dy')];
     },
   };
   ['ReLU', 'LeakyReLU', 'Sigmoid', 'Tanh'].forEach(function (kind) { STEPS[kind] = activationStep; });
   function activationStep(layer, k, cell) {
     var q = flatIndex(k, cell), z = act(state.ex, k).data[q], a = act(state.ex, k + 1).data[q];
     var da = grad(state.ex, k + 1).data[q], d = derivative(layer, z, a), dz = da * d;
-    var what = { ReLU: 'the ReLU gate 1[z > 0]', LeakyReLU: '1 if z > 0 else ' + layer.negative_slope,
+    var what = { ReLU: tr('the ReLU gate 1[z > 0]'), LeakyReLU: tr('1 if z > 0 else {a}', { a: layer.negative_slope }),
       Sigmoid: '\u03c3\u2032(z) = a(1 \u2212 a)', Tanh: 'tanh\u2032(z) = 1 \u2212 a\u00b2' }[layer.kind];
     return [el('p', { class: 'eq' }, ['dz = da \u00d7 ' + what + ': z = ', numSpan(z, 'gate-z'), ', a = ', numSpan(a, 'gate-a'),
-      ', factor ', numSpan(d, 'gate'), ', da = ', numSpan(da, 'gate-da')]),
+      tr(', factor '), numSpan(d, 'gate'), ', da = ', numSpan(da, 'gate-da')]),
       gradLine(dz, grad(state.ex, k).data[q], Math.abs(dz), k, cell, 'dz = ' + fmt(da) + ' \u00d7 ' + fmt(d)),
-      layer.kind === 'ReLU' ? el('p', { class: 'note', text: z > 0 ? 'z > 0: the gate is open, the gradient passes.' :
-        'z \u2264 0: the gate is shut, this cell gets no gradient (whatever da is).' }) : null];
+      layer.kind === 'ReLU' ? el('p', { class: 'note', text: tr(z > 0 ? 'z > 0: the gate is open, the gradient passes.' :
+        'z \u2264 0: the gate is shut, this cell gets no gradient (whatever da is).') }) : null];
   }
   function derivative(layer, z, a) {
     if (layer.kind === 'ReLU') return z > 0 ? 1 : 0;
@@ -787,18 +816,17 @@
       if (isMax) {
         var won = arg[(p.i * layer.out_shape[1] + p.j) * C + cell.c] === me;
         terms.push({ value: won ? g : 0, data: { 'data-i': p.i, 'data-j': p.j, 'data-won': String(won) },
-          cells: ['(' + p.i + ', ' + p.j + ')', won ? 'this cell' : 'another cell', fmt(g)] });
+          cells: ['(' + p.i + ', ' + p.j + ')', tr(won ? 'this cell' : 'another cell'), fmt(g)] });
       } else {
         var div = avgDivisor(layer, p.i, p.j);
         terms.push({ value: g / div, data: { 'data-i': p.i, 'data-j': p.j },
           cells: ['(' + p.i + ', ' + p.j + ')', fmt(g), String(div)] });
       }
     });
-    var st = sumTable(isMax ? ['window (i, j)', 'its max', 'dL/dy', 'sent here'] : ['window (i, j)', 'dL/dy', 'divisor', 'share'],
+    var st = sumTable(isMax ? [tr('window (i, j)'), tr('its max'), 'dL/dy', tr('sent here')] : [tr('window (i, j)'), 'dL/dy', tr('divisor'), tr('share')],
       terms, isMax ? 'route-term' : 'split-term');
-    return [el('p', {}, [isMax ? 'Max-pool routing: each window sends its whole dL/dy to the cell that won it; this cell sits in ' +
-      terms.length + ' window(s) and sums what those it won send.' : 'Average split: each window sends dL/dy / divisor to every cell ' +
-      'in it; this cell sits in ' + terms.length + ' window(s) and sums its shares.']),
+    return [el('p', {}, [tr(isMax ? 'Max-pool routing: each window sends its whole dL/dy to the cell that won it; this cell sits in {n} window(s) and sums what those it won send.' :
+      'Average split: each window sends dL/dy / divisor to every cell in it; this cell sits in {n} window(s) and sums its shares.', { n: terms.length })]),
       st.node, gradLine(st.total, at(grad(state.ex, k), cell.i, cell.j, cell.c), st.absSum, k, cell, '\u03a3')];
   }
   function avgDivisor(layer, i, j) {
@@ -824,10 +852,9 @@
           cells: ['(' + p.i + ', ' + p.j + ')', String(o), 'w[' + p.a + ', ' + p.b + ', ' + cl + ', ' + o + '] = ' + fmt(wv), fmt(d)] });
       }
     });
-    var st = sumTable(['window (i, j)', 'filter o', 'weight met', 'dL/dz', 'product'], terms, 'conv-dx-term');
-    return [el('p', {}, ['Conv dX (the course\u2019s dA_prev): cell ' + cellName(k, cell) + ' is in ' + wins.length +
-      ' window(s); in each it met one kernel weight of every filter, so its gradient is the sum of (that weight) \u00d7 ' +
-      '(that output\u2019s dL/dz): ' + st.count + ' terms.']), st.node,
+    var st = sumTable([tr('window (i, j)'), tr('filter o'), tr('weight met'), 'dL/dz', tr('product')], terms, 'conv-dx-term');
+    return [el('p', {}, [tr('Conv dX (the course\u2019s dA_prev): cell {cell} is in {w} window(s); in each it met one kernel weight of every filter, so its gradient is the sum of (that weight) \u00d7 (that output\u2019s dL/dz): {n} terms.',
+      { cell: cellName(k, cell), w: wins.length, n: st.count })]), st.node,
       gradLine(st.total, at(grad(state.ex, k), cell.i, cell.j, cell.c), st.absSum, k, cell, '\u03a3 w \u00d7 dz')];
   }
   function logitStep(n) {
@@ -838,14 +865,14 @@
       rows.push(row('logit-grad', { 'data-n': m, 'data-p': String(p), 'data-y': y, 'data-value': String(d),
         'aria-current': m === n ? 'true' : null }, [one ? 'z' : DATA.classes[m], fmt(p), String(y), fmt(d), fmt(b.grads[L.length][m])]));
     });
-    return [el('p', {}, [one ? 'One logit, binary cross-entropy: dL/dz = \u03c3(z) \u2212 y.' :
-      'Softmax with cross-entropy: dL/dz = p \u2212 y, with y one-hot on class ' + DATA.classes[c] + '.']),
-      table([one ? 'logit' : 'class', 'p', 'y', 'p \u2212 y', 'port'], rows)];
+    return [el('p', {}, [one ? tr('One logit, binary cross-entropy: dL/dz = \u03c3(z) \u2212 y.') :
+      tr('Softmax with cross-entropy: dL/dz = p \u2212 y, with y one-hot on class {c}.', { c: DATA.classes[c] })]),
+      table([tr(one ? 'logit' : 'class'), 'p', 'y', 'p \u2212 y', tr('port')], rows)];
   }
   function gradientStep(k, cell) {
     if (k === L.length) return logitStep(cell.i);
     var layer = L[k], step = STEPS[layer.kind];
-    var head = el('h3', { text: 'Backward through layer ' + layer.label + ': dL/da' + k + cellName(k, cell) });
+    var head = el('h3', { text: tr('Backward through layer {l}: ', { l: layer.label }) + 'dL/da' + k + cellName(k, cell) });
     if (!step) return [head, el('p', { class: 'eq' }, ['dL/da' + k + cellName(k, cell) + ' = ',
       numSpan(grad(state.ex, k).data[flatIndex(k, cell)], 'step-grad')])];
     return [head].concat(step(layer, k, cell));
@@ -857,14 +884,13 @@
     if (box.hidden) return;
     var items = [];
     for (var k = L.length; k >= 0; k--) {
-      var text = k === L.length ? 'loss \u2192 logits: p \u2212 y' :
-        L[k].label + ' \u2192 dL/da' + k + (STEPS[L[k].kind] ? '' : ' (as the port computes it)');
+      var text = k === L.length ? tr('loss \u2192 logits: p \u2212 y') :
+        L[k].label + ' \u2192 dL/da' + k + (STEPS[L[k].kind] ? '' : tr(' (as the port computes it)'));
       items.push(el('li', {}, [el('button', { type: 'button', 'data-step': k, 'aria-pressed': String(state.k === k),
         onclick: (function (k) { return function () { openStep(k); }; })(k), text: text })]));
     }
-    box.replaceChildren(el('h2', { text: 'The backward chain' }),
-      el('p', { class: 'note', text: 'From the loss back to the input, one layer at a time. Each step opens the gradient map it ' +
-        'produces at its largest |value|; click any cell there to see how its number is computed.' }),
+    box.replaceChildren(el('h2', { text: tr('The backward chain') }),
+      el('p', { class: 'note', text: tr('From the loss back to the input, one layer at a time. Each step opens the gradient map it produces at its largest |value|; click any cell there to see how its number is computed.') }),
       el('ol', { class: 'chain' }, items));
   }
   function openStep(k) {
@@ -882,8 +908,8 @@
   // the forward computation of the selected neuron of map k (k > 0: layer k-1's output)
   function forwardParts(k, layer, cell) {
     var e = state.ex, three = shapeOf(k).length === 3, i = cell.i, j = cell.j, c = cell.c;
-    if (!layer) return [el('p', {}, ['Input pixel (' + i + ', ' + j + ', ' + c + '): raw ',
-      numSpan(at(rawInput(), i, j, c), 'input-raw'), ', after normalisation (x / 255 \u2212 mean) / std: ',
+    if (!layer) return [el('p', {}, [tr('Input pixel ({i}, {j}, {c}): raw ', { i: i, j: j, c: c }),
+      numSpan(at(rawInput(), i, j, c), 'input-raw'), tr(', after normalisation (x / 255 \u2212 mean) / std: '),
       numSpan(at(act(e, 0), i, j, c), 'input')])];
     if (layer.kind === 'Conv2D' && three) return convNeuron(layer, i, j, c);
     if ((layer.kind === 'MaxPool2D' || layer.kind === 'AvgPool2D') && three) return poolNeuron(layer, i, j, c);
@@ -892,13 +918,13 @@
     if (ACTIVATIONS[layer.kind]) {
       var z = act(e, k - 1).data[q], fz = activate(layer, z), y = act(e, k).data[q];
       return [el('p', { class: 'eq' }, [layer.kind + '(' + fmt(z) + ') = ' + activationFormula(layer) + ' = ',
-        numSpan(fz, 'activation'), '; the layer\u2019s output: ', numSpan(y, 'activation-layer'), agree(fz, y, Math.abs(z))])];
+        numSpan(fz, 'activation'), tr('; the layer\u2019s output: '), numSpan(y, 'activation-layer'), agree(fz, y, Math.abs(z))])];
     }
-    return [el('p', {}, ['value: ', numSpan(act(e, k).data[q], 'value')])];
+    return [el('p', {}, [tr('value: '), numSpan(act(e, k).data[q], 'value')])];
   }
   function renderExplain() {
     var box = document.getElementById('explain');
-    box.replaceChildren(el('h2', { id: 'explain-title', text: 'Computation' }));
+    box.replaceChildren(el('h2', { id: 'explain-title', text: tr('Computation') }));
     var k = state.k, layer = k === null ? null : layerOf(k), parts = [], back = state.mode === 'backward';
     if (layer && layer.kind === 'Conv2D' && back) parts = parts.concat(kernelPicker(layer, state.c));
     if (state.neuron && k !== null) {
@@ -909,18 +935,16 @@
         parts.push(el('p', { class: 'eq' }, ['dL/da' + k + cellName(k, cell) + ' = ',
           numSpan(grad(state.ex, k).data[flatIndex(k, cell)], 'neuron-grad')]));
         parts = parts.concat(gradientStep(k, cell));
-        if (layer && layer.kind === 'Dense') parts.push(el('p', { class: 'note', text: 'So dL/db[' + cell.i + '] is dL/da' + k + '[' +
-          cell.i + '], and dL/dW[k, ' + cell.i + '] = x[k] \u00d7 it for every input k: each weight of the unit gets its input ' +
-          'times the unit\u2019s gradient.' }));
+        if (layer && layer.kind === 'Dense') parts.push(el('p', { class: 'note', text: tr('So dL/db[{u}] is dL/da{k}[{u}], and dL/dW[k, {u}] = x[k] \u00d7 it for every input k: each weight of the unit gets its input times the unit\u2019s gradient.', { u: cell.i, k: k }) }));
         if (layer && layer.kernel && three) parts.push(locatedWindow(layer, cell.i, cell.j, windowChannel(layer, cell.c)));
-        if (layer) parts.push(el('details', { class: 'panel' }, [el('summary', { text: 'How this neuron was computed (forward)' })].concat(fwd)));
+        if (layer) parts.push(el('details', { class: 'panel' }, [el('summary', { text: tr('How this neuron was computed (forward)') })].concat(fwd)));
       } else {
         parts = parts.concat(fwd);
         if (layer && layer.kernel && three) parts.push(locatedWindow(layer, cell.i, cell.j, windowChannel(layer, cell.c)));
       }
     }
-    if (!parts.length) parts.push(el('p', { class: 'note', text: state.k === null ? 'Choose a feature map, then a neuron.' :
-      'Choose a neuron of this map.' }));
+    if (!parts.length) parts.push(el('p', { class: 'note', text: tr(state.k === null ? 'Choose a feature map, then a neuron.' :
+      'Choose a neuron of this map.') }));
     parts.forEach(function (p) { if (p) box.appendChild(p); });
   }
   // the input channel whose map locates the window: a pool reads its own channel; a conv (any
@@ -948,35 +972,33 @@
       p: first ? first.padding[0][0] : 0, pa: first ? first.padding[0][1] : 0, d: first ? first.dilation[0] : 1 };
     var inputs = {}, form = [];
     if (spatial.length) {
-      var select = el('select', { id: 'pg-layer', 'aria-label': 'start from a layer of the model' },
-        spatial.map(function (l) { return el('option', { value: l.index, text: l.index + ': ' + l.kind + ' (' + l.in_shape.join('\u00d7') + ' in)' }); }));
+      var select = el('select', { id: 'pg-layer', 'aria-label': tr('start from a layer of the model') },
+        spatial.map(function (l) { return el('option', { value: l.index, text: l.index + ': ' + l.kind + tr(' ({s} in)', { s: l.in_shape.join('\u00d7') }) }); }));
       select.addEventListener('change', function () {
         var l = L[+select.value], pad = l.padding[0];
         mode.value = pad[0] === pad[1] ? 'each' : 'explicit';
         set({ n: l.in_shape[0], f: l.kernel[0], s: l.stride[0], p: pad[0], pa: pad[1], d: l.dilation[0] }, !!l.ceil_mode);
       });
-      form.push(el('label', {}, ['layer', select]));
+      form.push(el('label', {}, [tr('layer'), select]));
     }
     var mode = el('select', { id: 'pg-pad', onchange: update }, [
-      el('option', { value: 'each', text: 'p on each side' }),
-      el('option', { value: 'explicit', text: 'before / after' }),
-      el('option', { value: 'same', text: "'same' (TensorFlow/Keras)" }),
-      el('option', { value: 'valid', text: "'valid' (none)" })]);
+      el('option', { value: 'each', text: tr('p on each side') }),
+      el('option', { value: 'explicit', text: tr('before / after') }),
+      el('option', { value: 'same', text: tr("'same' (TensorFlow/Keras)") }),
+      el('option', { value: 'valid', text: tr("'valid' (none)") })]);
     mode.value = fields.p === fields.pa ? 'each' : 'explicit';
-    var labels = { n: 'input size n', f: 'kernel f', s: 'stride s', p: 'padding before', pa: 'padding after', d: 'dilation d' };
+    var labels = { n: tr('input size n'), f: tr('kernel f'), s: tr('stride s'), p: tr('padding before'), pa: tr('padding after'), d: tr('dilation d') };
     Object.keys(labels).forEach(function (key) {
       inputs[key] = el('input', { type: 'number', id: 'pg-' + key, min: key === 'p' || key === 'pa' ? 0 : 1, max: 512, step: 1,
         value: fields[key], oninput: update });
-      if (key === 'p') form.push(el('label', { for: 'pg-pad' }, ['padding', mode]));
+      if (key === 'p') form.push(el('label', { for: 'pg-pad' }, [tr('padding'), mode]));
       form.push(el('label', { for: 'pg-' + key }, [labels[key], inputs[key]]));
     });
     var ceil = el('input', { type: 'checkbox', id: 'pg-ceil', onchange: update });
-    form.push(el('label', { for: 'pg-ceil' }, ['ceil mode (pooling)', ceil]));
+    form.push(el('label', { for: 'pg-ceil' }, [tr('ceil mode (pooling)'), ceil]));
     var result = el('div', { id: 'pg-result', 'aria-live': 'polite' });
-    box.replaceChildren(el('h2', { id: 'playground-title', text: 'Output size playground' }),
-      el('p', { class: 'note', text: 'The output size along one axis, from the same formula juanji uses everywhere ' +
-        '(juanji.functional.output_size): out = floor((n + p_before + p_after \u2212 d(f \u2212 1) \u2212 1) / s) + 1; ' +
-        'with p on each side, n + 2p. \u2018same\u2019 pads so that out = ceil(n / s), the odd pixel after.' }),
+    box.replaceChildren(el('h2', { id: 'playground-title', text: tr('Output size playground') }),
+      el('p', { class: 'note', text: tr('The output size along one axis, from the same formula juanji uses everywhere (juanji.functional.output_size): out = floor((n + p_before + p_after \u2212 d(f \u2212 1) \u2212 1) / s) + 1; with p on each side, n + 2p. \u2018same\u2019 pads so that out = ceil(n / s), the odd pixel after.') }),
       el('div', { class: 'form' }, form), result);
     function set(v, c) { Object.keys(v).forEach(function (k) { inputs[k].value = v[k]; }); ceil.checked = c; update(); }
     function update() {
@@ -998,9 +1020,9 @@
         err ? el('span', { class: 'error', 'data-role': 'pg-error', text: err }) :
           el('strong', { 'data-role': 'pg-out', 'data-value': String(out), text: String(out) })])];
       if (!err) {
-        if (room % v.s !== 0) kids.push(el('p', { class: 'note', text: room + ' / ' + v.s + ' is not exact: ' + (ceil.checked ?
-          'ceil mode rounds up, adding a window that hangs over the edge (if it starts inside the input).' :
-          'floor drops the last ' + (room % v.s) + ' pixel(s) no window reaches.') }));
+        if (room % v.s !== 0) kids.push(el('p', { class: 'note', text: tr('{a} / {b} is not exact: ', { a: room, b: v.s }) + (ceil.checked ?
+          tr('ceil mode rounds up, adding a window that hangs over the edge (if it starts inside the input).') :
+          tr('floor drops the last {n} pixel(s) no window reaches.', { n: room % v.s })) }));
         kids.push(strips(v, out));
       }
       result.replaceChildren.apply(result, kids);
@@ -1010,16 +1032,16 @@
   // one row per window position over the padded input (grey = padding)
   function strips(v, out) {
     var total = v.n + v.p + v.pa, rows = [], shown = Math.min(out, 12);
-    if (total > 80) return el('p', { class: 'note', text: 'input too long to draw' });
+    if (total > 80) return el('p', { class: 'note', text: tr('input too long to draw') });
     for (var o = 0; o < shown; o++) {
       var cells = [];
       for (var q = 0; q < total; q++) {
         var rel = q - o * v.s, tap = rel >= 0 && rel % v.d === 0 && rel / v.d < v.f;
         cells.push(el('span', { class: (q < v.p || q >= v.p + v.n ? 'p' : '') + (tap ? ' on' : '') }));
       }
-      rows.push(el('div', { class: 'strip', role: 'img', 'aria-label': 'window ' + o + ' starts at ' + (o * v.s - v.p) }, cells));
+      rows.push(el('div', { class: 'strip', role: 'img', 'aria-label': tr('window {o} starts at {s}', { o: o, s: o * v.s - v.p }) }, cells));
     }
-    if (out > shown) rows.push(el('p', { class: 'note', text: '\u2026 and ' + (out - shown) + ' more windows' }));
+    if (out > shown) rows.push(el('p', { class: 'note', text: tr('\u2026 and {n} more windows', { n: out - shown }) }));
     return el('div', {}, rows);
   }
 
@@ -1106,16 +1128,27 @@
   }
   // the learner's image: state.own holds its pixels before any inversion
   function useOwn(raw, what) {
-    var note = document.getElementById('polarity-note'), box = document.getElementById('invert');
+    var box = document.getElementById('invert');
     var mine = datasetKind() ? imageKind(raw) : null, auto = !!(datasetKind() && mine && mine !== datasetKind());
     state.own = { raw: raw, what: what };
     if (box.dataset.touched !== 'true') box.checked = auto;
-    note.textContent = datasetKind()
-      ? 'The training images are ' + datasetKind() + '; this ' + what + ' is ' + (mine || 'of no clear polarity') +
-        (auto ? ', so it is inverted (255 \u2212 x) as juanji predict does.' : ', so it is used as it is.')
-      : 'The checkpoint stores no polarity of its training images: tick \u201cinvert\u201d if the model was trained on the other polarity.';
-    note.dataset.auto = String(auto);
+    polarityNote();
     applyOwn();
+  }
+  // what the polarity rule decided for the learner's image, in the page's language
+  function polarityNote() {
+    var note = document.getElementById('polarity-note');
+    if (!state.own) {
+      note.textContent = tr('Draw in the box, or upload an image: it is resized and converted as juanji predict reads a file.');
+      return;
+    }
+    var raw = state.own.raw, what = state.own.what;
+    var mine = datasetKind() ? imageKind(raw) : null, auto = !!(datasetKind() && mine && mine !== datasetKind());
+    note.textContent = datasetKind()
+      ? tr('The training images are {kind}; this {what} is {mine}', { kind: tr(datasetKind()), what: tr(what), mine: tr(mine || 'of no clear polarity') }) +
+        tr(auto ? ', so it is inverted (255 \u2212 x) as juanji predict does.' : ', so it is used as it is.')
+      : tr('The checkpoint stores no polarity of its training images: tick \u201cinvert\u201d if the model was trained on the other polarity.');
+    note.dataset.auto = String(auto);
   }
   function applyOwn() {
     if (!state.own) return;
@@ -1163,7 +1196,7 @@
         octx.drawImage(bmp, 0, 0);
         useOwn(toModelInput(octx.getImageData(0, 0, bmp.width, bmp.height).data, bmp.width, bmp.height), 'image');
       }, function (err) {
-        document.getElementById('polarity-note').textContent = 'Cannot read ' + file.name + ': ' + err;
+        document.getElementById('polarity-note').textContent = tr('Cannot read {f}: {e}', { f: file.name, e: String(err) });
       });
     });
     document.getElementById('invert-box').hidden = false;
@@ -1179,6 +1212,14 @@
   var firstConv = L.findIndex(function (l) { return l.kind === 'Conv2D'; });
   if (firstConv >= 0) { state.k = firstConv + 1; state.c = 0; }
   setupDrawing();
+  document.querySelectorAll('#lang button').forEach(function (b) {
+    b.addEventListener('click', function () {
+      LANG = b.dataset.lang; translateStatic(); render(); renderPlayground();
+      polarityNote();
+    });
+  });
+  translateStatic();
+  polarityNote();
   render();
   renderPlayground();
   window.juanji = Object.assign(window.juanji || {}, { outputSize: outputSize, samePadding: samePadding,
