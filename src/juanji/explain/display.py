@@ -18,13 +18,13 @@ __all__ = ["SIG_DIGITS", "DIVERGING", "fmt", "diverging_rgb", "layer_label",
            "shape_text"]
 
 SIG_DIGITS = 3  # significant digits of a number in a cell: at most 7 characters ('-0.0123')
-# the diverging scale: blue for negative, white for 0, red for positive, saturated at |v| = m
+# the diverging scale: blue for negative, white for 0, red for positive, saturated at abs(v) = m
 DIVERGING = ((33, 102, 172), (255, 255, 255), (178, 24, 43))
 
 
 def fmt(v: float) -> str:
     """A number in at most 7 characters (8 for exponents below -9): ``SIG_DIGITS`` significant
-    digits for 0.01 <= |v| < 1000 (trailing zeros dropped), else a 2-digit mantissa and a bare
+    digits for 0.01 <= ``abs(v)`` < 1000 (trailing zeros dropped), else a 2-digit mantissa and a bare
     exponent (``-7.8e-4``, ``1.2e5``)."""
     v = float(v)
     if math.isnan(v):
@@ -43,8 +43,9 @@ def fmt(v: float) -> str:
 
 
 def diverging_rgb(v: float, m: float) -> tuple[int, int, int]:
-    """The colour of ``v`` on the diverging scale saturated at ``|v| = m`` (white for 0, for a
-    non-finite value and when ``m`` is 0): each channel 255 + (end - 255) * |t|, t = v / m."""
+    """The colour of ``v`` on the diverging scale saturated at ``abs(v) = m`` (white for 0, for a
+    non-finite value and when ``m`` is 0): each channel ``255 + (end - 255) * abs(t)``,
+    ``t = v / m``."""
     t = max(-1.0, min(1.0, v / m)) if m > 0 and math.isfinite(v) else 0.0
     end = DIVERGING[0] if t < 0 else DIVERGING[2]
     return tuple(int(math.floor(255 + (e - 255) * abs(t) + 0.5)) for e in end)
