@@ -3,7 +3,9 @@ in process on tiny generated files; plus: evaluate and predict apply exactly the
 fitted on the training split and saved in the checkpoint."""
 
 import hashlib
+import io
 import json
+import sys
 
 import h5py
 import numpy as np
@@ -14,6 +16,7 @@ from juanji import cli
 from juanji.checkpoint import load_checkpoint
 from juanji.data import Normalizer, load_dataset
 from juanji.data import download as dl
+from juanji.data import mnist
 from juanji.data.download import Remote
 from juanji.data.folder import read_image
 from juanji.train import evaluate, predict_proba
@@ -124,13 +127,74 @@ def test_train_with_download_into_the_user_cache(tmp_path, capsys, mnist_mirror)
     assert load_checkpoint(tmp_path / "r" / "best.npz").input_shape == (8, 8, 1)
 
 
-def test_download_offline_is_a_clear_error(tmp_path, capsys, monkeypatch):
+@pytest.fixture
+def no_system_copy(tmp_path, monkeypatch):
+    """Debian's /usr/share/datasets/fashion-mnist (installed on the test machine) hidden."""
+    monkeypatch.setitem(mnist.SYSTEM_DIRS, "fashion-mnist", (tmp_path / "no-system-copy",))
+
+
+def test_download_reports_a_copy_train_already_finds(tmp_path, capsys, monkeypatch):
+    system = tmp_path / "usr-share-datasets" / "fashion-mnist"
+    write_idx_set(system, 12, 6, hw=(28, 28), gz=True, seed=2)
+    monkeypatch.setitem(mnist.SYSTEM_DIRS, "fashion-mnist", (system,))
+    monkeypatch.setenv("JUANJI_MIRROR", refused_url())  # any download attempt would fail
+    code, out, err = run(["data", "download", "fashion-mnist"], capsys)
+    assert code == 0, err
+    cache = tmp_path / "xdg" / "juanji" / "fashion-mnist"
+    assert " ".join(out.split()) == (
+        f"fashion-mnist: already on this machine in {system}; `juanji train --dataset "
+        f"fashion-mnist` reads it from there, so nothing was downloaded (--force downloads a "
+        f"copy into {cache})")
+    assert not cache.exists()
+    # --force downloads anyway (here: offline, so the clear error)
+    code, _, err = run(["data", "download", "fashion-mnist", "--force", "--no-progress"], capsys)
+    assert code == 1 and "cannot reach" in err
+
+
+def test_download_again_verifies_its_own_copy_offline(tmp_path, capsys, mnist_mirror,
+                                                       monkeypatch):
+    code, _, err = run(["data", "download", "mnist", "--data-dir", tmp_path / "d",
+                        "--no-progress"], capsys)
+    assert code == 0, err
+    monkeypatch.setenv("JUANJI_MIRROR", refused_url())  # the files are checked, not fetched
+    code, out, err = run(["data", "download", "mnist", "--data-dir", tmp_path / "d",
+                          "--no-progress"], capsys)
+    assert code == 0, err
+    assert "verified and ready" in out and "already on this machine" not in out
+
+
+def test_download_offline_is_a_clear_error(tmp_path, capsys, monkeypatch, no_system_copy):
     monkeypatch.setenv("JUANJI_MIRROR", refused_url())
     code, _, err = run(["data", "download", "fashion-mnist", "--no-progress"], capsys)
     assert code == 1
     assert err.startswith("juanji data: error: cannot reach")
     assert f"put them in {tmp_path / 'xdg' / 'juanji' / 'fashion-mnist'}" in err
     assert "t10k-labels-idx1-ubyte.gz" in err
+    lines = err.splitlines()  # one paragraph a line, not one 900-character line
+    assert lines[1].startswith("To install fashion-mnist by hand") and len(lines) == 7
+    assert all(line.startswith("  http://") for line in lines[2:6])
+
+
+def test_errors_are_wrapped_to_the_terminal(tmp_path, capsys, monkeypatch, no_system_copy):
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setenv("JUANJI_MIRROR", refused_url())
+    monkeypatch.setenv("COLUMNS", "60")
+    monkeypatch.setattr(sys, "stderr", terminal)
+    code = cli.main(["data", "download", "fashion-mnist", "--force", "--no-progress"])
+    assert code == 1
+    lines = terminal.getvalue().splitlines()
+    long_words = [w for w in terminal.getvalue().split() if len(w) > 60]  # URLs, digests
+    assert all(len(line) <= 60 or line.strip() in long_words for line in lines), lines
+    assert len(lines) > 7  # the paragraphs were wrapped
+    # nothing lost: the same words as the unwrapped message
+    capsys.readouterr()
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    cli.main(["data", "download", "fashion-mnist", "--force", "--no-progress"])
+    assert terminal.getvalue().split() == sys.stderr.getvalue().split()
 
 
 @pytest.mark.parametrize("argv, message", [

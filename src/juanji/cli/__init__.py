@@ -29,7 +29,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
+import textwrap
 
 from . import check, data, evaluate, explain, interop, summary, train
 from ..i18n import LANGUAGES, _, language
@@ -107,8 +109,41 @@ def main(argv=None) -> int:
     except Exception as e:  # noqa: BLE001 - the one place every failure becomes a message
         if args.debug:
             raise
-        text = " ".join(str(e).split()) or type(e).__name__
-        print(f"juanji {args.command}: error: {text}", file=sys.stderr)
+        print(error_text(f"juanji {args.command}: error: ", str(e) or type(e).__name__,
+                         _terminal_width(sys.stderr)), file=sys.stderr)
         return 1
+
+
+def _terminal_width(stream) -> int | None:
+    """The terminal's width when ``stream`` is one, else None (a log keeps one line per
+    paragraph, so it can be searched)."""
+    try:
+        if not stream.isatty():
+            return None
+    except (AttributeError, ValueError):
+        return None
+    return shutil.get_terminal_size().columns
+
+
+def error_text(prefix: str, message: str, width: int | None) -> str:
+    """``prefix + message`` with the message's own lines kept as paragraphs (runs of spaces
+    inside a line collapsed, a line's indentation kept), each wrapped to ``width`` columns
+    (None: not wrapped). Long words such as URLs are never cut.
+
+    >>> print(error_text("juanji x: error: ", "cannot reach it\\n  http://h/a  (2 bytes)", 24))
+    juanji x: error: cannot
+    reach it
+      http://h/a  (2 bytes)
+    """
+    out = []
+    for i, line in enumerate(message.strip("\n").split("\n")):
+        indent = " " * (len(line) - len(line.lstrip(" ")))
+        first, text = (prefix if i == 0 else indent), " ".join(line.split())
+        if width is None:
+            out.append(first + text)
+        else:
+            out.extend(textwrap.wrap(text, width, initial_indent=first, subsequent_indent=indent,
+                                     break_long_words=False, break_on_hyphens=False) or [""])
+    return "\n".join(out)
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..data import cache
 from ..data import download as dl
 from ..data.registry import DATASETS
 from ._common import UsageError, console
@@ -44,6 +45,8 @@ def add_parser(sub, common) -> None:
                    help=f"one of {', '.join(dl.DOWNLOADABLE)}")
     q.add_argument("--data-dir", type=Path, metavar="DIR", help="download into DIR/<name>")
     q.add_argument("--no-progress", action="store_true", help="no progress bar")
+    q.add_argument("--force", action="store_true",
+                   help="download even when a copy is already on this machine elsewhere")
     q.set_defaults(func=cmd_download, parser=q)
 
 
@@ -104,6 +107,20 @@ def cmd_list(args) -> int:
 def cmd_download(args) -> int:
     if args.data_dir is not None and args.data_dir.exists() and not args.data_dir.is_dir():
         raise UsageError(f"--data-dir {str(args.data_dir)!r} is not a directory")
+    target = cache.download_dir(args.name, args.data_dir)
+    found = locate(args.name, args.data_dir)
+    if found is not None and not args.force and not _inside(Path(found), target):
+        # Another copy (Debian's package, $JUANJI_DATA_DIR, ...) that `train` reads already.
+        console().print(f"{args.name}: already on this machine in {found}; `juanji train "
+                        f"--dataset {args.name}` reads it from there, so nothing was downloaded "
+                        f"(--force downloads a copy into {target})", markup=False)
+        return 0
     folder = dl.download(args.name, args.data_dir, progress=not args.no_progress)
     print(f"{args.name}: verified and ready in {folder}")
     return 0
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    """Whether ``path`` is ``folder`` or lies under it (then `download` verifies those files)."""
+    path, folder = path.resolve(), folder.resolve()
+    return path == folder or folder in path.parents
