@@ -70,6 +70,9 @@ class Checkpoint:
         dataset: the data set the model was trained on (a `juanji.data.DATASETS` key or
             ``"folder:DIR"``), or None when unknown. Checkpoints written before this field
             existed give the ``juanji train`` option stored in ``extra["options"]["dataset"]``.
+        polarity: the training images' `juanji.data.polarity.Polarity` as a dict (light on
+            dark or the reverse; ``juanji predict`` inverts an image that is the other way
+            round), or None (checkpoints written before it existed); see :meth:`load_polarity`.
     """
 
     model: object
@@ -86,6 +89,7 @@ class Checkpoint:
     extra: dict = field(default_factory=dict)
     path: Path | None = None
     dataset: str | None = None
+    polarity: dict | None = None
 
     def rng(self) -> np.random.Generator | None:
         """A Generator continuing exactly where the saved one stopped (None if none was saved)."""
@@ -97,6 +101,14 @@ class Checkpoint:
             return None
         from .data import Normalizer
         return Normalizer.from_dict(self.normalizer)
+
+    def load_polarity(self):
+        """The training images' polarity as a `juanji.data.polarity.Polarity` (None if the
+        checkpoint predates it)."""
+        if self.polarity is None:
+            return None
+        from .data.polarity import Polarity
+        return Polarity.from_dict(self.polarity)
 
 
 # --- numpy Generator state <-> JSON -----------------------------------------------------------
@@ -190,7 +202,7 @@ def _input_shape(model) -> list:
 
 def save_checkpoint(path, model, *, optimizer=None, scheduler=None, normalizer=None, epoch=0,
                     rng_state=None, metrics=None, class_names=None, extra=None,
-                    dataset=None) -> Path:
+                    dataset=None, polarity=None) -> Path:
     """Write ``model`` (+ training state) to one ``.npz`` file at ``path``, atomically.
 
     Args:
@@ -205,6 +217,8 @@ def save_checkpoint(path, model, *, optimizer=None, scheduler=None, normalizer=N
         class_names: optional list of class names, shown by ``juanji predict``.
         dataset: optional name of the data set the model is trained on (``"mnist"``,
             ``"folder:DIR"``): what ``juanji evaluate`` and the explainers load by default.
+        polarity: optional `juanji.data.polarity.Polarity` of the training images (or its
+            dict): lets ``juanji predict`` invert an image drawn the other way round.
         extra: optional JSON-able dict (e.g. the command-line arguments).
 
     Returns:
@@ -241,6 +255,7 @@ def save_checkpoint(path, model, *, optimizer=None, scheduler=None, normalizer=N
         "metrics": _metrics_json(metrics),
         "extra": _to_json(extra or {}),
         "dataset": None if dataset is None else str(dataset),
+        "polarity": None,
     }
     if optimizer is not None:
         optim_arrays: dict[str, np.ndarray] = {}
@@ -253,6 +268,10 @@ def save_checkpoint(path, model, *, optimizer=None, scheduler=None, normalizer=N
     if normalizer is not None:
         meta["normalizer"] = _to_json(normalizer if isinstance(normalizer, dict)
                                       else normalizer.to_dict())
+    if polarity is not None:
+        from .data.polarity import Polarity
+        meta["polarity"] = (Polarity.from_dict(polarity) if isinstance(polarity, dict)
+                            else polarity).to_dict()
     if isinstance(rng_state, np.random.Generator):
         meta["rng_state"] = generator_state(rng_state)
     elif isinstance(rng_state, dict):
@@ -367,6 +386,12 @@ def _read_meta(path: Path, arrays: dict) -> dict:
         raise CheckpointError(f"{str(path)!r}: checkpoint format version {meta['version']!r} is "
                               f"not supported (this juanji reads version {FORMAT_VERSION})")
     _check_meta_types(path, meta)
+    if meta.get("polarity") is not None:
+        from .data.polarity import Polarity
+        try:
+            Polarity.from_dict(meta["polarity"])
+        except ValueError as e:
+            raise CheckpointError(f"{str(path)!r}: metadata 'polarity': {e}") from None
     return meta
 
 
@@ -391,7 +416,7 @@ _META_TYPES = {
                   lambda v: v is None or isinstance(v, dict) and isinstance(v.get("state"),
                                                                             dict)),
     **{key: ("null or a JSON object", lambda v: v is None or isinstance(v, dict))
-       for key in ("normalizer", "rng_state", "model_rng", "extra")},
+       for key in ("normalizer", "rng_state", "model_rng", "extra", "polarity")},
 }
 
 
@@ -492,6 +517,7 @@ def load_checkpoint(path, *, model=None) -> Checkpoint:
         extra=meta.get("extra") or {},
         path=path,
         dataset=_dataset_of(meta),
+        polarity=meta.get("polarity"),
     )
 
 

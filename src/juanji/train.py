@@ -261,7 +261,7 @@ def fit(model, train: Dataset, *, val: Dataset | None = None, epochs: int, batch
         early_stopping_patience: int | None = None, clip_norm: float | None = None,
         progress: bool = True, start_epoch: int = 0, history: History | None = None,
         checkpoint_extra: dict | None = None, augment=None, monitor: str = "loss",
-        dataset_name: str | None = None,
+        dataset_name: str | None = None, polarity=None,
         comm=None, on_epoch_end=None) -> History:
     """Train ``model`` on ``train`` for epochs ``start_epoch + 1 .. epochs``.
 
@@ -284,6 +284,8 @@ def fit(model, train: Dataset, *, val: Dataset | None = None, epochs: int, batch
         checkpoint_extra: JSON-able dict stored in every checkpoint (e.g. command-line arguments).
         dataset_name: the data set's name stored in every checkpoint (``Checkpoint.dataset``),
             e.g. ``"mnist"`` or ``"folder:DIR"``.
+        polarity: the training images' `juanji.data.polarity.Polarity`, stored in every
+            checkpoint (``juanji predict`` inverts an image drawn the other way round).
         augment: None, or ``augment(x_uint8, rng)`` for the training batches (e.g.
             `juanji.data.Augment`), seeded by ``(seed, epoch)`` so resuming stays exact.
         monitor: ``"loss"`` (default) or ``"accuracy"``: what "best" and early stopping watch, on
@@ -347,7 +349,7 @@ def fit(model, train: Dataset, *, val: Dataset | None = None, epochs: int, batch
         save_checkpoint(checkpoint_dir / name, model, optimizer=optimizer, scheduler=scheduler,
                         normalizer=normalizer, epoch=epoch, metrics=history,
                         class_names=train.class_names, extra=checkpoint_extra,
-                        dataset=dataset_name)
+                        dataset=dataset_name, polarity=polarity)
 
     for epoch in range(start_epoch, epochs):
         if history.stopped_early:  # a resumed run that had already stopped stays stopped

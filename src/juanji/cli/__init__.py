@@ -10,7 +10,7 @@ Examples::
     juanji train --dataset folder:photos --image-size 64  # DIR/<class>/*.jpg, your own photos
     juanji data list                               # data sets, licences, what is on disk
     juanji evaluate runs/digits-digits/best.npz --json
-    juanji predict runs/digits-digits/best.npz seven.png --top-k 3
+    juanji predict runs/digits-digits/best.npz examples/seven.png --top-k 3
     juanji summary course --input-shape 32,32,3    # the course's table, parameter counts included
     juanji check my_solution.py --lang zh          # grade course functions, diagnoses in Chinese
     juanji export runs/digits-digits/best.npz --to onnx digits.onnx  # or --to torch digits.pt2

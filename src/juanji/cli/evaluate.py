@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 
@@ -33,9 +34,11 @@ def add_parser(sub, common) -> None:
     p.add_argument("images", type=Path, nargs="+", metavar="IMAGE", help="PNG or JPG files")
     p.add_argument("--top-k", type=positive_int, default=3, metavar="K",
                    help="show the K most likely classes (default 3)")
-    p.add_argument("--invert", action="store_true",
-                   help="invert grey levels first (dark ink on light paper; the digit data "
-                   "sets are light on dark)")
+    p.add_argument("--invert", action=argparse.BooleanOptionalAction, default=None,
+                   help="invert the image's levels (255 - x) first, or --no-invert never. "
+                   "Default: inverted when its polarity (dark ink on light paper, or the "
+                   "reverse) is opposite to the training images', which the checkpoint "
+                   "records; a note on stderr says so")
     p.add_argument("--json", action="store_true", help="print JSON only")
     p.set_defaults(func=cmd_predict, parser=p)
 
@@ -93,6 +96,24 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
+def _invert_or_not(images, args, polarity, dataset) -> list[bool]:
+    """Whether to invert each image: as --invert/--no-invert say, else when its polarity is
+    opposite to the training images' (a checkpoint without the statistics: never). An automatic
+    inversion is said in one line on stderr."""
+    if args.invert is not None:
+        return [args.invert] * len(images)
+    if polarity is None:
+        return [False] * len(images)
+    flips = [polarity.is_opposite(im) for im in images]
+    err = console(stderr=True)
+    for path, im, flip in zip(args.images, images, flips):
+        if flip:
+            err.print(f"note: {path} is {polarity.image_kind(im)} but the training images"
+                      f"{f' ({dataset})' if dataset else ''} are {polarity.kind}: inverted it "
+                      f"(--no-invert keeps it as it is)", markup=False, soft_wrap=True)
+    return flips
+
+
 def cmd_predict(args) -> int:
     import numpy as np
 
@@ -110,10 +131,12 @@ def cmd_predict(args) -> int:
         raise ValueError(f"{str(args.checkpoint)!r} holds no normaliser, so its inputs are "
                          f"unknown; save it with `normalizer=`")
     names = ck.class_names or [str(i) for i in range(k)]
-    x = np.stack([read_model_image(p, ck.input_shape, args.invert) for p in args.images])  # (N,H,W,C)
+    images = [read_model_image(p, ck.input_shape) for p in args.images]  # each (H, W, C) uint8
+    inverted = _invert_or_not(images, args, ck.load_polarity(), ck.dataset)
+    x = np.stack([255 - im if flip else im for im, flip in zip(images, inverted)])  # (N, H, W, C)
     probs = predict_proba(ck.model, normalizer(x))  # (N, K)
     top = np.argsort(-probs, axis=1, kind="stable")[:, :args.top_k]  # (N, top_k)
-    results = [{"image": str(path),
+    results = [{"image": str(path), "inverted": inverted[n],
                 "predictions": [{"class": names[j], "index": int(j),
                                  "probability": float(probs[n, j])} for j in top[n]]}
                for n, path in enumerate(args.images)]

@@ -219,6 +219,7 @@ def _train(args, run: dict, comm, t_start: float) -> int:
     from ..checkpoint import load_checkpoint
     from ..data import Normalizer
     from ..data.augment import recipe_augment
+    from ..data.polarity import Polarity
     from ..models import build_model
     from ..optim import make_optimizer
     from ..plots import plot_history
@@ -248,13 +249,14 @@ def _train(args, run: dict, comm, t_start: float) -> int:
         info = DATASETS.get(o["dataset"])
         model = build_model(o["model"], train.input_shape, train.num_classes, seed=o["seed"],
                             binary=bool(info and info.binary))
-        normalizer = Normalizer.fit(train)
+        normalizer, polarity = Normalizer.fit(train), Polarity.fit(train)
         optimizer = make_optimizer(o["optimizer"], model.parameters(), o["lr"])
         scheduler = _make_scheduler(o["schedule"], optimizer, o["epochs"])
         start_epoch, history = 0, None
     else:
         ck = run["stored"]
         model, normalizer = ck.model, ck.load_normalizer()
+        polarity = ck.load_polarity() or Polarity.fit(train)  # older runs: measured now
         optimizer = make_optimizer(o["optimizer"], model.parameters(), o["lr"])
         scheduler = _make_scheduler(o["schedule"], optimizer, o["epochs"])
         start_epoch, history = restore_training_state(ck, optimizer, scheduler)
@@ -294,7 +296,8 @@ def _train(args, run: dict, comm, t_start: float) -> int:
                       progress=show, start_epoch=start_epoch, history=history,
                       checkpoint_extra={"options": o, "argv": sys.argv[1:],
                                         "num_threads": get_num_threads()}, augment=augment,
-                      dataset_name=o["dataset"], monitor=o["monitor"], comm=comm)
+                      dataset_name=o["dataset"], polarity=polarity, monitor=o["monitor"],
+                      comm=comm)
     if comm is not None and not comm.is_root:
         return 0  # rank 0 alone tests the best checkpoint and writes metrics.json and the plot
 
