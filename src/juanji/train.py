@@ -40,6 +40,7 @@ from .functional._threads import one_blas_thread
 from .functional.memory import keep_freed_memory
 from .nn import head
 from .optim import clip_grad_norm
+from .progress import epoch_progress
 
 __all__ = ["EpochMetrics", "EvalResult", "History", "TrainingDiverged", "evaluate", "fit",
            "num_classes_of", "predict_proba", "restore_training_state"]
@@ -240,17 +241,6 @@ def evaluate(model, dataset: Dataset, normalizer: Normalizer, batch_size: int = 
 # --- the loop -----------------------------------------------------------------------------------
 
 
-def _progress_bar(total: int, desc: str, enabled: bool):
-    """A tqdm bar on stderr when enabled and stderr is a terminal; None otherwise."""
-    if not enabled or not sys.stderr.isatty():
-        return None
-    try:
-        from tqdm import tqdm
-    except ImportError:  # tqdm comes with the `cli` extra; the loop works without it
-        return None
-    return tqdm(total=total, desc=desc, unit="batch", leave=False, dynamic_ncols=True)
-
-
 def _say(text: str, enabled: bool) -> None:
     if enabled:
         print(text, file=sys.stderr, flush=True)
@@ -279,7 +269,9 @@ def fit(model, train: Dataset, *, val: Dataset | None = None, epochs: int, batch
         early_stopping_patience: stop once the monitored metric has not improved for this many
             epochs in a row (None: never).
         clip_norm: clip the global gradient norm to this value before each step (None: don't).
-        progress: print a progress bar (on a terminal) and one line per epoch to stderr.
+        progress: show the progress inside each epoch on stderr (`juanji.progress`: a bar on
+            a terminal or in a notebook, a line every tenth of the epoch in a log) and one
+            line per epoch.
         start_epoch, history: where a resumed run continues (see :func:`restore_training_state`).
         checkpoint_extra: JSON-able dict stored in every checkpoint (e.g. command-line arguments).
         dataset_name: the data set's name stored in every checkpoint (``Checkpoint.dataset``),
@@ -358,7 +350,7 @@ def fit(model, train: Dataset, *, val: Dataset | None = None, epochs: int, batch
         lr = float(optimizer.lr)
         model.train()
         batches.epoch = epoch  # the order is a function of (seed, epoch) alone
-        bar = _progress_bar(len(batches), f"epoch {epoch + 1}/{epochs}", progress)
+        bar = epoch_progress(len(batches), f"epoch {epoch + 1}/{epochs}", progress)
         loss_sum, correct, seen = 0.0, 0, 0
         for step, (xb, yb) in enumerate(batches):
             if comm is not None:
@@ -375,7 +367,7 @@ def fit(model, train: Dataset, *, val: Dataset | None = None, epochs: int, batch
                 correct += step_correct
                 seen += len(yb)
                 if bar is not None:
-                    bar.update(1)
+                    bar.update(loss_sum, correct, seen)
                 continue
             with pin_blas():  # one BLAS thread for the whole step, not a switch per op
                 logits = model.forward(xb)  # (B, K)
@@ -405,10 +397,7 @@ def fit(model, train: Dataset, *, val: Dataset | None = None, epochs: int, batch
             correct += int((pred == yb).sum())
             seen += len(yb)
             if bar is not None:
-                elapsed = time.perf_counter() - t0
-                bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct / seen:.3f}",
-                                img_s=f"{seen / max(elapsed, 1e-9):,.0f}", refresh=False)
-                bar.update(1)
+                bar.update(loss_sum, correct, seen)
         if bar is not None:
             bar.close()
         if scheduler is not None:
