@@ -199,7 +199,13 @@ def test_runtime_errors_exit_1_with_one_line(tmp_path, capsys, run_dir):
 
 def test_mnist_without_files_is_a_runtime_error(tmp_path, capsys):
     code, _, err = run_main(["train", "--dataset", "mnist", "--data-dir", tmp_path], capsys)
-    assert code == 1 and err.startswith("juanji train: error: ") and err.count("\n") == 1
+    assert code == 1 and err.startswith("juanji train: error: ")
+    # The message's own paragraphs, one a line (not flattened into one long line): the
+    # summary, the two directories searched (indented), the fix.
+    lines = err.splitlines()
+    assert len(lines) == 4 and lines[0].endswith("in these directories, in order:")
+    assert lines[1].startswith(f"  {tmp_path} ") and lines[2].startswith(f"  {tmp_path / 'mnist'}")
+    assert lines[3].startswith("To fix: ")
 
 
 def test_top_k_larger_than_the_classes(run_dir, tmp_path, capsys):
