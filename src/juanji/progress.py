@@ -85,7 +85,7 @@ def _tqdm_bar(total: int, desc: str, stream):
     options = dict(total=total, desc=desc, unit="batch", leave=False, dynamic_ncols=True,
                    bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} "
                               "[{elapsed}<{remaining}{postfix}]")
-    if auto_bar is not text_bar:  # a notebook: the widget draws itself, no stream
+    if in_notebook() and auto_bar is not text_bar:  # the widget draws itself, no stream
         try:
             return auto_bar(**options)
         except ImportError:  # "IProgress not found": ipywidgets is missing
