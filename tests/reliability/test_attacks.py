@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import pickle
+import subprocess
+import sys
 import time
 import tracemalloc
 import zipfile
@@ -15,7 +17,7 @@ import pytest
 from juanji.checkpoint import CheckpointError, load_checkpoint
 from juanji.data.cifar import CifarFormatError, read_cifar_python_batch
 from juanji.data.folder import read_image
-from juanji.data.safe_pickle import UnsafePickleError, safe_load
+from juanji.data.safe_pickle import UnsafePickleError, safe_load, safe_loads
 
 
 def _bounded(fn, max_bytes=64 << 20, max_seconds=5.0):
@@ -93,3 +95,94 @@ def test_postscript_named_png_is_refused(tmp_path):
         read_image(path, 8)
     # refused when identifying the format, before any plugin beyond the allow-list sees it
     assert "cannot identify" in str(info.value) and "Ghostscript" not in str(info.value)
+
+
+# --- row 1: what a pickle's BUILD may do -------------------------------------------------------
+
+def _array_pickle(dtype_state: bytes, array_state: bytes) -> bytes:
+    """{'data': <array>, 'labels': [0]} in protocol 0, with the dtype's and the array's BUILD
+    states given as protocol-0 text (``(I3\\nS'|'\\n...t`` ...)."""
+    return (b"(dp0\nVdata\np1\ncnumpy._core.multiarray\n_reconstruct\np2\n(cnumpy\nndarray\n"
+            b"p3\n(I0\ntp4\nc_codecs\nencode\np5\n(Vb\nVlatin1\ntp6\nRp7\ntp8\nRp9\n"
+            b"(I1\n(I1\nI3072\ntp10\ncnumpy\ndtype\np11\n(Vu1\nI00\nI01\ntp12\nRp13\n"
+            + dtype_state + b"bp14\n" + array_state + b"\ntp15\nbsVlabels\np16\n(lp17\nI0\nas.")
+
+
+U1_STATE = b"(I3\nV|\nNNNI-1\nI-1\nI0\ntp20\n"
+DATA_3072 = b"I00\nV" + b"a" * 3072
+
+
+def test_array_pickle_in_protocol_0_is_what_the_helper_builds(tmp_path):
+    # the helper's pickle is a real one: with NumPy's own states it loads as a CIFAR batch
+    path = tmp_path / "data_batch_1"
+    path.write_bytes(_array_pickle(U1_STATE, DATA_3072))
+    x, y = read_cifar_python_batch(path)
+    assert x.shape == (1, 32, 32, 3) and int(x[0, 0, 0, 0]) == ord("a") and y.tolist() == [0]
+
+
+@pytest.mark.parametrize("dtype_state, array_state, message", [
+    # the dtype's BUILD turning u1 into a 4-byte flexible type (alignment, flags changed)
+    (b"(I3\nV|\nNNNI4\nI255\nI16777215\ntp20\n", DATA_3072, "refused a BUILD of numpy.dtype"),
+    # a dtype's BUILD with a byte order that is not one
+    (b"(I3\nVx\nNNNI-1\nI-1\nI0\ntp20\n", DATA_3072, "refused a BUILD of numpy.dtype"),
+    # the array's shape claiming 200000 rows over 3072 bytes
+    (U1_STATE, b"I00\nV" + b"a" * 3072, None),
+], ids=["dtype-build-changes-the-dtype", "dtype-build-bad-byte-order", "shape-beyond-the-data"])
+def test_build_that_changes_an_array_is_refused(tmp_path, dtype_state, array_state, message):
+    blob = _array_pickle(dtype_state, array_state)
+    if message is None:
+        blob = blob.replace(b"(I1\nI3072\ntp10", b"(I200000\nI3072\ntp10")
+        message = "needs 614400000 bytes, the pickle holds 3072"
+    path = tmp_path / "data_batch_1"
+    path.write_bytes(blob)
+    err = _bounded(lambda: read_cifar_python_batch(path), max_bytes=4 << 20, max_seconds=2.0)
+    assert isinstance(err, UnsafePickleError) and message in str(err), err
+    assert str(err).startswith(str(path))
+
+
+def test_second_build_and_object_dtype_are_refused():
+    arr = pickle.dumps(np.zeros((1, 3072), np.uint8), 2)
+    # a second BUILD with another state on the same array object
+    state = pickle.dumps((1, (1,), np.dtype("u1"), False, b"a"), 2)[2:-1]  # the state's opcodes
+    twice = arr[:-1] + state + b"b."
+    with pytest.raises(UnsafePickleError, match="second BUILD"):
+        safe_loads(twice)
+    with pytest.raises(UnsafePickleError, match=r"refused numpy.dtype\('O8'\)"):
+        safe_loads(pickle.dumps({"data": np.array([1, None], object)}, 2))
+    with pytest.raises(UnsafePickleError, match=r"refused numpy.dtype\('U3'\)"):
+        safe_loads(pickle.dumps(np.array(["abc"]), 2))
+    # an array that never gets its data, and one used as a dict key
+    empty = (b"cnumpy._core.multiarray\n_reconstruct\n(cnumpy\nndarray\n(I0\ntVb\ntR.")
+    with pytest.raises(UnsafePickleError, match="without its data"):
+        safe_loads(empty)
+    keyed = (b"(dcnumpy._core.multiarray\n_reconstruct\n(cnumpy\nndarray\n(I0\ntVb\ntR"
+             b"I1\ns.")
+    with pytest.raises(UnsafePickleError, match="used as a dict key"):
+        safe_loads(keyed)
+
+
+def test_deeply_nested_pickle_is_walked_without_recursion():
+    deep = b"\x80\x02" + b"]" * 200_000 + b"a" * 199_999 + b"."  # 200 000 nested lists
+    out = safe_loads(deep)
+    depth = 0
+    while out:
+        out, depth = out[0], depth + 1
+    assert depth == 199_999
+
+
+def test_cli_refuses_a_hostile_cifar_pickle_with_a_message(tmp_path):
+    folder = tmp_path / "cifar-10-batches-py"
+    folder.mkdir()
+    good = pickle.dumps({"data": np.zeros((2, 3072), np.uint8), "labels": [0, 1]}, 2)
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        (folder / name).write_bytes(good)
+    (folder / "data_batch_3").write_bytes(
+        _array_pickle(b"(I3\nV|\nNNNI4\nI255\nI16777215\ntp20\n", DATA_3072))
+    run = subprocess.run([sys.executable, "-m", "juanji", "train", "--dataset", "cifar10",
+                          "--data-dir", str(tmp_path), "--epochs", "1", "--no-progress",
+                          "--out", str(tmp_path / "run")],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1, run
+    assert "Traceback" not in run.stderr
+    assert "data_batch_3: refused a BUILD of numpy.dtype('|u1')" in run.stderr, run.stderr
+    assert not (tmp_path / "run" / "last.npz").exists()

@@ -23,6 +23,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from juanji.data.safe_pickle import UnsafePickleError
+
 from . import fuzz_targets as ft
 from .support import count, prop_settings
 
@@ -283,15 +285,14 @@ def test_cifar_pickle_with_a_huge_memo_index_is_refused_before_allocating():
     count("fuzz cifar-pickle: bombs and huge claims")
 
 
-# NumPy also reports its internal RuntimeError from the half-built array's deallocation, as an
-# "exception ignored" (unraisable) after our error is raised; that report is NumPy's, not ours.
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_cifar_pickle_hitting_a_numpy_internal_error_is_a_clear_error():
-    """Found by atheris: a mutated batch whose ndarray state makes NumPy's __setstate__ raise
-    RuntimeError ("get_clear_loop not set") and then SystemError."""
+    """Found by atheris: a mutated batch whose dtype BUILD (alignment 255, flags 0xffffff) made
+    NumPy's __setstate__ raise RuntimeError ("get_clear_loop not set") and then SystemError.
+    The dtype's BUILD now never reaches NumPy: only NumPy's own state for 'u1' is accepted."""
     data = (Path(__file__).parent / "findings" / "cifar-pickle-e99f99c708f94f5d.bin").read_bytes()
     out = ft.run_target("cifar-pickle", data)
-    assert "not a readable pickle" in str(out.error)
+    assert isinstance(out.error, UnsafePickleError), out.error
+    assert "refused a BUILD of numpy.dtype('|u1')" in str(out.error)
     count("fuzz cifar-pickle: inputs")
 
 
