@@ -186,3 +186,116 @@ def test_cli_refuses_a_hostile_cifar_pickle_with_a_message(tmp_path):
     assert "Traceback" not in run.stderr
     assert "data_batch_3: refused a BUILD of numpy.dtype('|u1')" in run.stderr, run.stderr
     assert not (tmp_path / "run" / "last.npz").exists()
+
+
+# --- row 2: .h5 files read only what they store ------------------------------------------------
+
+def _signs_file(path, x_kwargs=None, extra=None):
+    """A tiny SIGNS-shaped training file; ``x_kwargs`` rebuilds ``train_set_x``, ``extra`` may
+    replace keys after writing (links)."""
+    import h5py
+    with h5py.File(path, "w") as f:
+        if x_kwargs is None:
+            f["train_set_x"] = np.zeros((2, 4, 4, 3), np.uint8)
+        else:
+            f.create_dataset("train_set_x", **x_kwargs)
+        f["train_set_y"] = np.array([0, 1])
+        f["list_classes"] = np.arange(6)
+        if extra:
+            extra(f)
+    return path
+
+
+def _no_hang(fn, seconds=10):
+    """``fn()`` under an alarm: a reader blocked on a FIFO fails the test instead of hanging."""
+    import signal
+
+    def timeout(*_):
+        raise TimeoutError(f"still running after {seconds} s")
+    old = signal.signal(signal.SIGALRM, timeout)
+    signal.alarm(seconds)
+    try:
+        return _bounded(fn, max_seconds=seconds)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def test_h5_dataset_with_external_storage_is_refused(tmp_path):
+    import os
+
+    from juanji.data.h5 import H5FormatError, read_course_h5
+    secret = tmp_path / "passwd"
+    secret.write_bytes(b"root:x:0:0:root:/root:/bin/bash\n" * 3)
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for target in (secret, fifo):
+        path = _signs_file(tmp_path / f"train_{target.name}.h5", dict(
+            shape=(1, 4, 4, 3), dtype="u1", external=[(str(target), 0, 48)]))
+        err = _no_hang(lambda: read_course_h5(path, "train"))
+        assert isinstance(err, H5FormatError), err
+        assert "'train_set_x' keeps its data in external file(s)" in str(err)
+        assert str(target) in str(err)
+        assert "root:x" not in str(err)
+
+
+@pytest.mark.parametrize("kind", ["virtual", "external-link", "soft-link", "vlen"])
+def test_h5_datasets_from_elsewhere_are_refused(tmp_path, kind):
+    import h5py
+
+    from juanji.data.h5 import H5FormatError, read_course_h5
+    other = tmp_path / "other.h5"
+    with h5py.File(other, "w") as g:
+        g["x"] = np.full((2, 4, 4, 3), 7, np.uint8)
+
+    def links(f):
+        del f["train_set_x"]
+        if kind == "virtual":
+            layout = h5py.VirtualLayout(shape=(2, 4, 4, 3), dtype="u1")
+            layout[:] = h5py.VirtualSource(str(other), "x", shape=(2, 4, 4, 3))
+            f.create_virtual_dataset("train_set_x", layout)
+        elif kind == "external-link":
+            f["train_set_x"] = h5py.ExternalLink(str(other), "/x")
+        elif kind == "soft-link":
+            f["elsewhere"] = np.zeros((2, 4, 4, 3), np.uint8)
+            f["train_set_x"] = h5py.SoftLink("/elsewhere")
+        else:
+            f.create_dataset("train_set_x", (2,), dtype=h5py.vlen_dtype(np.uint8))
+    path = _signs_file(tmp_path / "train.h5", extra=links)
+    err = _no_hang(lambda: read_course_h5(path, "train"))
+    assert isinstance(err, H5FormatError), err
+    assert {"virtual": "is a virtual dataset", "external-link": "is an external link",
+            "soft-link": "is a soft link", "vlen": "a course file holds arrays of numbers"}[kind] \
+        in str(err), err
+
+
+def test_h5_path_that_is_a_fifo_is_refused_without_waiting(tmp_path):
+    import os
+
+    from juanji.data.h5 import H5FormatError, read_course_h5
+    fifo = tmp_path / "train_signs.h5"
+    os.mkfifo(fifo)
+    err = _no_hang(lambda: read_course_h5(fifo, "train"), seconds=5)
+    assert isinstance(err, H5FormatError) and "not a regular file (a FIFO)" in str(err), err
+
+
+def test_h5_plain_file_still_reads(tmp_path):
+    from juanji.data.h5 import read_course_h5
+    x, y, classes = read_course_h5(_signs_file(tmp_path / "train.h5"), "train")
+    assert x.shape == (2, 4, 4, 3) and y.tolist() == [0, 1] and classes.tolist() == list(range(6))
+
+
+def test_cli_train_on_signs_with_external_storage_exits_with_a_message(tmp_path):
+    _signs_file(tmp_path / "train_signs.h5", dict(shape=(1, 4, 4, 3), dtype="u1",
+                                                  external=[("/etc/passwd", 0, 48)]))
+    _signs_file(tmp_path / "test_signs.h5")
+    import h5py
+    with h5py.File(tmp_path / "test_signs.h5", "a") as f:  # test_set_* keys for the test file
+        for k in ("x", "y"):
+            f[f"test_set_{k}"] = f[f"train_set_{k}"][()]
+    run = subprocess.run([sys.executable, "-m", "juanji", "train", "--dataset", "signs",
+                          "--data-dir", str(tmp_path), "--epochs", "1", "--no-progress",
+                          "--out", str(tmp_path / "run")],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1 and "Traceback" not in run.stderr, run
+    assert "keeps its data in external file(s) ['/etc/passwd']" in run.stderr, run.stderr

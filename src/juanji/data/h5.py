@@ -12,11 +12,19 @@ The images are already channels-last uint8, as juanji stores them; labels may al
 ``(1, N)`` or ``(N, 1)`` (the course reshapes them so), which is accepted. The files are course
 material and are not downloaded: copy them from the course workspace into ``--data-dir`` or the
 per-user data directory (see `juanji.data.cache`).
+
+Only data stored inside the file is read. HDF5 can also make a dataset's bytes come from
+elsewhere: external storage (``dataset.external``, raw bytes of any path: a SIGNS file pointing
+at ``/etc/passwd`` or at a FIFO), virtual datasets (slices of other files), external links (a
+key naming a dataset in another file) and soft links. Each is refused before any data is read,
+the file itself is opened once, as a regular file, and handed to h5py as a file object, so no
+other path is ever opened; every dataset's declared size is bounded by the file's size.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -60,17 +68,21 @@ def read_course_h5(path, part: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     h5py = _h5py()
     path = Path(path)
     keys = (f"{part}_set_x", f"{part}_set_y", "list_classes")
-    try:
-        f = h5py.File(path, "r")
-    except FileNotFoundError:
-        raise
-    except OSError as err:
-        raise H5FormatError(f"{path}: not a readable HDF5 file ({err})") from None
-    try:
-        with f:
-            arrays = _read_arrays(f, path, keys, part, h5py)
-    except (KeyError, RuntimeError, OSError, TypeError) as err:  # h5py on damaged internals
-        raise H5FormatError(f"{path}: damaged HDF5 file ({type(err).__name__}: {err})") from None
+    raw = _open_regular(path)
+    with raw:
+        try:
+            f = h5py.File(raw, "r")  # h5py reads through this file object, no other path
+        except OSError as err:
+            raise H5FormatError(f"{path}: not a readable HDF5 file ({err})") from None
+        try:
+            with f:
+                arrays = _read_arrays(f, path, keys, part, h5py)
+        except (KeyError, RuntimeError, OSError, TypeError, ValueError) as err:
+            if isinstance(err, H5FormatError):
+                raise
+            # h5py on damaged internals
+            raise H5FormatError(f"{path}: damaged HDF5 file ({type(err).__name__}: "
+                                f"{err})") from None
     x, y, classes = (np.asarray(arrays[k]) for k in keys)
     xk, yk = keys[0], keys[1]
     if x.dtype != np.uint8 or x.ndim != 4 or x.shape[-1] not in (1, 3):
@@ -86,22 +98,65 @@ def read_course_h5(path, part: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     return x, y.reshape(-1).astype(np.int64), classes  # (N,), from (N,), (1, N) or (N, 1)
 
 
+def _open_regular(path: Path):
+    """The file opened for reading, refusing anything but a regular file: opening a FIFO would
+    wait forever for a writer (O_NONBLOCK returns at once; the type is checked on the open
+    descriptor, so the path cannot be swapped between a check and the open)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # FileNotFoundError names the path
+    try:
+        kind = os.fstat(fd).st_mode
+        if not stat.S_ISREG(kind):
+            raise H5FormatError(f"{path}: not a regular file (a "
+                                f"{'FIFO' if stat.S_ISFIFO(kind) else 'device or directory'}); "
+                                f"the course's .h5 files are plain files")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+# Element kinds a course file's arrays may have: numbers and fixed-length byte strings. Not
+# variable-length data, references or compounds (their bytes live outside the declared size).
+H5_KINDS = "biufS"
+
+
 def _read_arrays(f, path: Path, keys: tuple, part: str, h5py) -> dict:
-    """The three arrays of a course file, each checked to be an array of a plausible size."""
-    missing = [k for k in keys if k not in f]
+    """The three arrays of a course file, each checked to be data stored inside the file, of a
+    plausible size, before it is read."""
+    missing = [k for k in keys if not f.id.links.exists(k.encode())]  # follows no link
     if missing:
         raise H5FormatError(f"{path}: missing key(s) {missing}; a course {part} file holds "
                             f"{list(keys)}, this one holds {sorted(f.keys())}")
-    limit = max(64 << 20, 100 * os.path.getsize(path))  # a damaged header may claim terabytes
+    size = path.stat().st_size
+    limit = max(64 << 20, 100 * size)  # a damaged header may claim terabytes
     arrays = {}
     for k in keys:
-        if not isinstance(f[k], h5py.Dataset):
+        link = f.id.links.get_info(k.encode()).type
+        if link != h5py.h5l.TYPE_HARD:  # resolving an external link opens another file
+            what = {h5py.h5l.TYPE_SOFT: "a soft link", h5py.h5l.TYPE_EXTERNAL:
+                    "an external link (to another file)"}.get(link, f"a link of type {link}")
+            raise H5FormatError(f"{path}: {k!r} is {what}; only arrays stored in the file "
+                                f"itself are read")
+        d = f[k]
+        if not isinstance(d, h5py.Dataset):
             raise H5FormatError(f"{path}: {k!r} is a group, expected an array")
-        nbytes = f[k].size * f[k].dtype.itemsize
+        if d.external:
+            raise H5FormatError(f"{path}: {k!r} keeps its data in external file(s) "
+                                f"{[e[0] for e in d.external][:3]}; only arrays stored in "
+                                f"the file itself are read")
+        if d.is_virtual:
+            raise H5FormatError(f"{path}: {k!r} is a virtual dataset (its data comes from "
+                                f"other files); only arrays stored in the file itself are read")
+        if d.dtype.kind not in H5_KINDS or d.dtype.fields is not None \
+                or d.dtype.subdtype is not None:
+            raise H5FormatError(f"{path}: {k!r} holds {d.dtype} elements; a course file holds "
+                                f"arrays of numbers")
+        nbytes = d.size * d.dtype.itemsize
         if nbytes > limit:
-            raise H5FormatError(f"{path}: {k!r} claims shape {f[k].shape} ({nbytes} bytes), more "
-                                f"than this {os.path.getsize(path)}-byte file can hold")
-        arrays[k] = f[k][()]
+            raise H5FormatError(f"{path}: {k!r} claims shape {d.shape} ({nbytes} bytes), more "
+                                f"than this {size}-byte file can hold")
+        arrays[k] = d[()]
     return arrays
 
 
