@@ -308,75 +308,120 @@ def save_checkpoint(path, model, *, optimizer=None, scheduler=None, normalizer=N
 
 # --- load ---------------------------------------------------------------------------------------
 
-def _check_entry_sizes(path: Path) -> None:
-    """Refuse, before numpy allocates anything, an entry whose ``.npy`` header claims more data
-    than the entry holds (numpy allocates the claimed array first, then reads), and a compressed
-    entry that inflates more than ``MAX_INFLATE_RATIO`` times (a decompression bomb)."""
-    with zipfile.ZipFile(path) as archive:
+class _Archive:
+    """The checkpoint's zip, read one named entry at a time.
+
+    Opening it bounds the entries' declared sizes in total (64 MiB + 100 x the file's size)
+    without decompressing anything; :meth:`read` then checks one entry before numpy allocates:
+    its inflation ratio, and that its ``.npy`` header claims exactly the bytes it holds (numpy
+    allocates the claimed array first, then reads). Only entries the loader names are read.
+    """
+
+    def __init__(self, path: Path):
+        self.path, self.where = path, repr(str(path))
+        self.zip = zipfile.ZipFile(path)
+        infos = self.zip.infolist()
         # The sum as well as each entry: 24 entries of 64 MiB each, deflated into 1.7 MB, were
         # each under the floor but together inflated to 1.5 GB.
-        total = sum(info.file_size for info in archive.infolist())
+        total = sum(info.file_size for info in infos)
         bound = _INFLATE_FLOOR + MAX_INFLATE_RATIO * path.stat().st_size
         if total > bound:
             raise CheckpointError(
-                f"{str(path)!r}: the archive expands to {total} bytes in all, more than "
+                f"{self.where}: the archive expands to {total} bytes in all, more than "
                 f"{bound} (64 MiB + {MAX_INFLATE_RATIO} x the file's size): a decompression "
                 f"bomb; juanji writes .npz files uncompressed")
-        for info in archive.infolist():
-            if info.file_size > max(_INFLATE_FLOOR, MAX_INFLATE_RATIO * info.compress_size):
-                raise CheckpointError(
-                    f"{str(path)!r}: entry {info.filename!r} expands from {info.compress_size} "
-                    f"to {info.file_size} bytes, a decompression bomb; juanji writes .npz "
-                    f"files uncompressed")
-            with archive.open(info) as f:
-                version = np.lib.format.read_magic(f)
-                if version == (1, 0):
-                    shape, _, dtype = np.lib.format.read_array_header_1_0(f)
-                elif version == (2, 0):
-                    shape, _, dtype = np.lib.format.read_array_header_2_0(f)
-                else:
-                    raise CheckpointError(f"{str(path)!r}: entry {info.filename!r} has .npy "
-                                          f"format version {version}; juanji writes 1.0")
-                claimed = math.prod(shape) * dtype.itemsize
-                held = info.file_size - f.tell()
-            if not dtype.hasobject and claimed != held:
-                raise CheckpointError(
-                    f"{str(path)!r}: entry {info.filename!r} claims shape {shape} of {dtype} "
-                    f"({claimed} bytes) but holds {held} bytes")
+        # entry name without ".npy" -> ZipInfo (np.savez appends .npy to every key)
+        self.entries = {info.filename[:-4] if info.filename.endswith(".npy") else info.filename:
+                        info for info in infos}
+
+    def close(self) -> None:
+        self.zip.close()
+
+    def header(self, key: str) -> tuple[tuple, np.dtype]:
+        """``(shape, dtype)`` from the entry's ``.npy`` header (a few hundred bytes inflated)."""
+        with self._open(key) as f:
+            return self._header(key, f)[:2]
+
+    def read(self, key: str) -> np.ndarray:
+        with self._open(key) as f:
+            shape, dtype, fortran = self._header(key, f)
+            if dtype.hasobject:
+                raise CheckpointError(f"{self.where} is not a juanji checkpoint: entry {key!r} "
+                                      f"holds Python objects, which are never loaded (allow_pickle=False)")
+            data = f.read()
+        flat = np.frombuffer(data, dtype=dtype).copy()  # (prod(shape),), writable
+        return flat.reshape(shape, order="F" if fortran else "C")  # shape
+
+    def _open(self, key: str):
+        info = self.entries[key]
+        if info.file_size > max(_INFLATE_FLOOR, MAX_INFLATE_RATIO * info.compress_size):
+            raise CheckpointError(
+                f"{self.where}: entry {info.filename!r} expands from {info.compress_size} "
+                f"to {info.file_size} bytes, a decompression bomb; juanji writes .npz "
+                f"files uncompressed")
+        return self.zip.open(info)
+
+    def _header(self, key: str, f) -> tuple[tuple, np.dtype, bool]:
+        info = self.entries[key]
+        version = np.lib.format.read_magic(f)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+        elif version == (2, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
+        else:
+            raise CheckpointError(f"{self.where}: entry {info.filename!r} has .npy "
+                                  f"format version {version}; juanji writes 1.0")
+        claimed = math.prod(shape) * dtype.itemsize
+        held = info.file_size - f.tell()
+        if not dtype.hasobject and claimed != held:
+            raise CheckpointError(
+                f"{self.where}: entry {info.filename!r} claims shape {shape} of {dtype} "
+                f"({claimed} bytes) but holds {held} bytes")
+        return shape, dtype, fortran
 
 
-def _read_npz(path: Path) -> dict[str, np.ndarray]:
-    """Every entry of the file as an array; refuses pickles and corrupted archives."""
+def _open_archive(path: Path) -> _Archive:
     if not path.exists():
         raise FileNotFoundError(f"checkpoint file {str(path)!r} does not exist")
     if path.is_dir():
         raise CheckpointError(f"checkpoint path {str(path)!r} is a directory, not a .npz file")
-    try:
-        _check_entry_sizes(path)
-        with np.load(path, allow_pickle=False) as npz:
-            return {key: npz[key] for key in npz.files}
-    except CheckpointError:
-        raise
-    except ValueError as e:  # numpy's "Object arrays cannot be loaded when allow_pickle=False"
-        raise CheckpointError(f"{str(path)!r} is not a juanji checkpoint: {e}") from None
-    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError,
-            RuntimeError) as e:  # damaged archives: bad zip, bad deflate, unknown compression
-        raise CheckpointError(f"{str(path)!r} is not a juanji checkpoint (corrupted or not an "
-                              f".npz file: {e})") from None
+    return _Archive(path)
 
 
-def _read_meta(path: Path, arrays: dict) -> dict:
-    if META_KEY not in arrays:
+def _array_refs(tree) -> set[str]:
+    """Every ``{"__array__": key}`` inside the optimiser state (walked without recursion)."""
+    refs, stack = set(), [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if set(node) == {ARRAY_REF} and isinstance(node[ARRAY_REF], str):
+                refs.add(node[ARRAY_REF])
+            else:
+                stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return refs
+
+
+def _read_meta(path: Path, archive: _Archive) -> dict:
+    if META_KEY not in archive.entries:
         raise CheckpointError(f"{str(path)!r} is not a juanji checkpoint: no {META_KEY!r} entry")
-    raw = arrays[META_KEY]
-    if raw.dtype != np.uint8 or raw.ndim != 1:
+    shape, dtype = archive.header(META_KEY)
+    if dtype != np.uint8 or len(shape) != 1:
         raise CheckpointError(f"{str(path)!r}: {META_KEY!r} must be a 1-D uint8 array")
+    raw = archive.read(META_KEY)
     try:
         meta = json.loads(raw.tobytes().decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise CheckpointError(f"{str(path)!r}: the metadata is not valid JSON ({e})") from None
+    except RecursionError:  # 200 000 nested brackets
+        raise CheckpointError(f"{str(path)!r}: the metadata JSON is nested too deeply "
+                              f"(juanji writes at most {MAX_META_DEPTH} levels)") from None
     if not isinstance(meta, dict):
         raise CheckpointError(f"{str(path)!r}: the metadata must be a JSON object")
+    if _depth(meta) > MAX_META_DEPTH:
+        raise CheckpointError(f"{str(path)!r}: the metadata JSON is nested more than "
+                              f"{MAX_META_DEPTH} levels deep (juanji writes fewer than 10)")
     missing = [k for k in REQUIRED_META if k not in meta]
     if missing:
         raise CheckpointError(f"{str(path)!r}: the metadata lacks the keys {missing}")
@@ -392,7 +437,46 @@ def _read_meta(path: Path, arrays: dict) -> dict:
             Polarity.from_dict(meta["polarity"])
         except ValueError as e:
             raise CheckpointError(f"{str(path)!r}: metadata 'polarity': {e}") from None
+    _check_input_shape(path, meta)
     return meta
+
+
+# Bounds on what a checkpoint's metadata may ask for. The JSON's nesting (juanji writes < 10
+# levels; the loader's own helpers recurse over it); one example's values (H * W * C): 2**24 is
+# 4096 x 4096 grey or 2364 x 2364 RGB, 64 MiB of float32 per image.
+MAX_META_DEPTH = 64
+MAX_INPUT_VALUES = 1 << 24
+
+
+def _depth(tree) -> int:
+    """Nesting depth of a JSON value (counted up to ``MAX_META_DEPTH + 1``), without recursion."""
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, d = stack.pop()
+        deepest = max(deepest, d)
+        if d > MAX_META_DEPTH:
+            break
+        if isinstance(node, dict):
+            stack.extend((v, d + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, d + 1) for v in node)
+    return deepest
+
+
+def _check_input_shape(path: Path, meta: dict) -> None:
+    """``input_shape`` within `MAX_INPUT_VALUES` and equal to the architecture's own: it sizes
+    every image `juanji predict` and `evaluate` prepare (a claimed 60000 x 60000 made predict
+    allocate 5.9 GB)."""
+    shape = meta["input_shape"]
+    values = math.prod(shape)
+    if values > MAX_INPUT_VALUES:
+        raise CheckpointError(f"{str(path)!r}: metadata 'input_shape' {shape} has {values:,} "
+                              f"values per example, more than the {MAX_INPUT_VALUES:,} (2**24) "
+                              f"juanji accepts")
+    own = meta["architecture"].get("input_shape")
+    if own != shape:
+        raise CheckpointError(f"{str(path)!r}: metadata 'input_shape' {shape} differs from the "
+                              f"architecture's input_shape {json.dumps(own)[:80]}")
 
 
 def _is_count(v, minimum: int) -> bool:
@@ -469,20 +553,64 @@ def load_checkpoint(path, *, model=None) -> Checkpoint:
 
     path = Path(path)
     where = repr(str(path))
-    arrays = _read_npz(path)
-    meta = _read_meta(path, arrays)
-    weights = {k[len(MODEL_PREFIX):]: v for k, v in arrays.items() if k.startswith(MODEL_PREFIX)}
-    optim_arrays = {k[len(OPTIM_PREFIX):]: v for k, v in arrays.items()
-                    if k.startswith(OPTIM_PREFIX)}
+    try:
+        archive = _open_archive(path)
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError,
+            RuntimeError, ValueError) as e:
+        if isinstance(e, (CheckpointError, FileNotFoundError)):
+            raise
+        raise CheckpointError(f"{where} is not a juanji checkpoint (corrupted or not an .npz "
+                              f"file: {e})") from None
+    try:
+        with _closing(archive):
+            return _load(path, archive, model, Sequential)
+    except CheckpointError:
+        raise
+    except ValueError as e:  # numpy's header parser on damaged headers
+        raise CheckpointError(f"{where} is not a juanji checkpoint: {e}") from None
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError,
+            RuntimeError) as e:  # damaged archives: bad zip, bad deflate, unknown compression
+        raise CheckpointError(f"{where} is not a juanji checkpoint (corrupted or not an "
+                              f".npz file: {e})") from None
 
+
+class _closing:
+    def __init__(self, archive):
+        self.archive = archive
+
+    def __enter__(self):
+        return self.archive
+
+    def __exit__(self, *exc):
+        self.archive.close()
+
+
+def _load(path: Path, archive: _Archive, model, Sequential) -> Checkpoint:
+    """`load_checkpoint` on an open archive: the metadata first, then only the entries it and
+    the architecture name; any other entry is refused before it is decompressed."""
+    where = repr(str(path))
+    meta = _read_meta(path, archive)
+    optimizer = meta.get("optimizer")
+    refs = _array_refs(optimizer["state"]) if optimizer is not None else set()
+    model_keys = {k for k in archive.entries if k.startswith(MODEL_PREFIX)}
+    others = sorted(k for k in archive.entries
+                    if k != META_KEY and k not in model_keys
+                    and not (k.startswith(OPTIM_PREFIX) and k[len(OPTIM_PREFIX):] in refs))
+    if others:
+        raise CheckpointError(
+            f"{where}: entries {others[:5]}{' ...' if len(others) > 5 else ''} are not part of "
+            f"this checkpoint (it holds {META_KEY!r}, the weights its architecture names and "
+            f"the optimiser arrays its state names); nothing of them was read")
     if model is None:
         try:
             # far more values than stored: refused before allocating (smaller mismatches get
             # the precise message of _check_state_fits below)
-            stored = sum(v.size for v in weights.values())
+            stored = sum(math.prod(archive.header(k)[0]) for k in model_keys)
             model = Sequential.from_config(meta["architecture"],
                                            max_values=stored + SIZE_SLACK)
         except (ValueError, TypeError, KeyError) as e:
+            if isinstance(e, CheckpointError):
+                raise
             raise CheckpointError(f"{where}: cannot rebuild the stored architecture: {e}") from None
     else:
         mine = json.loads(json.dumps(_to_json(model.config())))
@@ -490,6 +618,18 @@ def load_checkpoint(path, *, model=None) -> Checkpoint:
             raise CheckpointError(f"{where} holds a different architecture than `model`: "
                                   f"stored {_describe(meta['architecture'])}, "
                                   f"given {_describe(mine)}")
+    expected = model.state_dict()
+    unexpected = sorted(k[len(MODEL_PREFIX):] for k in model_keys
+                        if k[len(MODEL_PREFIX):] not in expected)
+    missing = sorted(set(expected) - {k[len(MODEL_PREFIX):] for k in model_keys})
+    if missing or unexpected:  # said before any weight is read
+        raise CheckpointError(f"{where}: the stored weights do not match the architecture "
+                              f"(missing {missing}, unexpected {unexpected})")
+    weights = {k: archive.read(MODEL_PREFIX + k) for k in expected}
+    optim_arrays = {}
+    for key in sorted(refs):
+        if OPTIM_PREFIX + key in archive.entries:
+            optim_arrays[key] = archive.read(OPTIM_PREFIX + key)
     _check_state_fits(model, weights, where)
     model.load_state_dict(weights)
     if meta.get("model_rng"):
@@ -499,7 +639,6 @@ def load_checkpoint(path, *, model=None) -> Checkpoint:
             raise CheckpointError(f"{where}: the stored layer RNG state does not fit: {e}") from None
     model.eval()
 
-    optimizer = meta.get("optimizer")
     scheduler = meta.get("scheduler")
     return Checkpoint(
         model=model,

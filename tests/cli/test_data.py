@@ -271,7 +271,11 @@ def test_folder_run_normalises_exactly_as_trained(tmp_path, capsys):
     assert norm == Normalizer.fit(fitted_on)
     assert norm != Normalizer.fit(train) and norm != Normalizer.fit(test)
 
+    # a folder is read only when named on the command line, never on the checkpoint's word
     code, out, err = run(["evaluate", tmp_path / "r" / "best.npz", "--json"], capsys)
+    assert code == 2 and f"give --dataset folder:{root}" in err
+    code, out, err = run(["evaluate", tmp_path / "r" / "best.npz", "--json", "--dataset",
+                          f"folder:{root}"], capsys)
     assert code == 0, err
     result = json.loads(out)
     direct = evaluate(ck.model, test, norm)

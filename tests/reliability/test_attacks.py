@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import pickle
+import re
 import subprocess
 import sys
 import time
@@ -299,3 +300,132 @@ def test_cli_train_on_signs_with_external_storage_exits_with_a_message(tmp_path)
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 1 and "Traceback" not in run.stderr, run
     assert "keeps its data in external file(s) ['/etc/passwd']" in run.stderr, run.stderr
+
+
+# --- rows 3 and 4: a checkpoint names what is read, and its metadata is bounded ------------------
+
+def _small_checkpoint(path, **save):
+    from juanji.checkpoint import save_checkpoint
+    from juanji.data import Normalizer
+    from juanji.nn import Conv2D, Dense, Flatten, ReLU, Sequential
+    model = Sequential([Conv2D(2, 3), ReLU(), Flatten(), Dense(3)], (6, 6, 1))
+    save_checkpoint(path, model, normalizer=Normalizer([0.5], [0.2]), class_names=list("abc"),
+                    **save)
+    return path
+
+
+def _rewrite(path, change_meta=None, add=None):
+    """Rewrite the checkpoint at ``path`` with its metadata changed and entries added."""
+    import json
+    with np.load(path, allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    if change_meta is not None:
+        meta = json.loads(arrays["__meta__"].tobytes())
+        change_meta(meta)
+        arrays["__meta__"] = np.frombuffer(json.dumps(meta).encode(), np.uint8)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for key, value in arrays.items():
+            buf = io.BytesIO()
+            np.lib.format.write_array(buf, value, allow_pickle=False)
+            z.writestr(key + ".npy", buf.getvalue())
+        for name, data in (add or {}).items():
+            z.writestr(name, data)
+
+
+def test_checkpoint_entries_its_architecture_does_not_name_are_refused_unread(tmp_path,
+                                                                             monkeypatch):
+    path = _small_checkpoint(tmp_path / "ck.npz")
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "|u1", "fortran_order": False,
+                                                  "shape": (8 << 20,)})
+    _rewrite(path, add={"junk.npy": header.getvalue() + bytes(8 << 20),
+                        "optim/unnamed.npy": header.getvalue() + bytes(8 << 20)})
+    opened = []
+    real_open = zipfile.ZipFile.open
+    monkeypatch.setattr(zipfile.ZipFile, "open",
+                        lambda self, name, *a, **k: opened.append(getattr(name, "filename", name))
+                        or real_open(self, name, *a, **k))
+    err = _bounded(lambda: load_checkpoint(path), max_bytes=4 << 20)
+    assert isinstance(err, CheckpointError), err
+    assert "entries ['junk', 'optim/unnamed'] are not part of this checkpoint" in str(err)
+    assert opened == ["__meta__.npy", "__meta__.npy"]  # header, then data: nothing else opened
+
+
+def test_checkpoint_model_entry_outside_the_architecture_is_refused_before_reading(tmp_path):
+    path = _small_checkpoint(tmp_path / "ck.npz")
+    buf = io.BytesIO()
+    np.save(buf, np.zeros(3, np.float32))
+    _rewrite(path, add={"model/9.weight.npy": buf.getvalue()})
+    with pytest.raises(CheckpointError, match=r"unexpected \['9.weight'\]"):
+        load_checkpoint(path)
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda m: m.update(input_shape=[60000, 60000, 1]),
+     "has 3,600,000,000 values per example, more than the 16,777,216"),
+    (lambda m: m.update(input_shape=[7, 6, 1]),
+     r"metadata 'input_shape' \[7, 6, 1\] differs from the architecture's input_shape \[6, 6, 1\]"),
+    (lambda m: m["architecture"].update(input_shape=[60000, 60000, 1])
+     or m.update(input_shape=[60000, 60000, 1]), "more than the 16,777,216"),
+    (lambda m: m.update(extra={"deep": _deep(200_000)}), "nested too deeply"),
+    (lambda m: m.update(extra={"deep": _deep(100)}), "nested more than 64 levels deep"),
+], ids=["input-shape-huge", "input-shape-not-the-architectures", "both-huge", "json-200k-deep",
+        "json-100-deep"])
+def test_checkpoint_metadata_is_bounded_and_cross_checked(tmp_path, change, message):
+    path = _small_checkpoint(tmp_path / "ck.npz")
+    if "200k" in message or "too deeply" in message:
+        _rewrite_raw_meta(path, change)
+    else:
+        _rewrite(path, change)
+    err = _bounded(lambda: load_checkpoint(path), max_bytes=16 << 20)
+    assert isinstance(err, CheckpointError), err
+    assert re.search(message, str(err)), err
+
+
+def _deep(n):
+    """A JSON-able list nested ``n`` deep, built without recursion."""
+    out = []
+    for _ in range(n - 1):
+        out = [out]
+    return out
+
+
+def _rewrite_raw_meta(path, change):
+    """As `_rewrite`, but the JSON text written by hand (json.dumps recurses)."""
+    import json
+    with np.load(path, allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    meta = json.loads(arrays["__meta__"].tobytes())
+    text = json.dumps({**meta, "extra": "@"}).replace('"@"', "{\"deep\": " + "[" * 200_000
+                                                       + "]" * 200_000 + "}")
+    arrays["__meta__"] = np.frombuffer(text.encode(), np.uint8)
+    np.savez(path, **arrays)
+
+
+def _evaluate(argv, monkeypatch):
+    """`juanji evaluate` in-process, recording whether any data set was loaded."""
+    import juanji.cli.evaluate as ev
+    from juanji.cli import main
+    loads = []
+    monkeypatch.setattr(ev, "load_run_data", lambda *a, **k: loads.append(a) or 1 / 0)
+    return main(["evaluate", *argv]), loads
+
+
+def test_evaluate_never_reads_a_folder_only_the_checkpoint_names(tmp_path, monkeypatch, capsys):
+    path = _small_checkpoint(tmp_path / "ck.npz", dataset="folder:/etc")
+    with pytest.raises(SystemExit) as info:
+        _evaluate([str(path)], monkeypatch)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "was trained on 'folder:/etc'; a folder is read only when you name it: give " \
+           "--dataset folder:/etc" in err, err
+
+
+def test_evaluate_refuses_stored_image_size_other_than_the_models(tmp_path, monkeypatch, capsys):
+    path = _small_checkpoint(tmp_path / "ck.npz", dataset="digits",
+                             extra={"options": {"dataset": "digits",
+                                                "image_size": [20000, 20000]}})
+    code, loads = _evaluate([str(path)], monkeypatch)
+    assert code == 1 and not loads
+    assert "stored option image_size [20000, 20000] is not the model's input size [6, 6]" \
+        in capsys.readouterr().err

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from ..data.folder import read_model_image
+from ..data.registry import DATASETS
 from ._common import (
     UsageError, check_data_dir, console, dataset_name, load_checkpoint_arg, normalizer_of,
     positive_int,
@@ -20,7 +21,8 @@ def add_parser(sub, common) -> None:
                        description="Evaluate a checkpoint on a data set's test split.")
     p.add_argument("checkpoint", type=Path, metavar="CHECKPOINT", help="a .npz checkpoint")
     p.add_argument("--dataset", type=dataset_name, metavar="NAME",
-                   help="data set (default: the one the checkpoint was trained on)")
+                   help="data set (default: the one the checkpoint was trained on, when "
+                   "it is a named set; a folder:DIR is read only when given here)")
     p.add_argument("--data-dir", type=Path, metavar="DIR", help="where the data files are")
     p.add_argument("--batch-size", type=positive_int, default=256, metavar="N")
     p.add_argument("--json", action="store_true", help="print JSON only")
@@ -55,6 +57,12 @@ def cmd_evaluate(args) -> int:
     if dataset is None:
         raise UsageError(f"{str(args.checkpoint)!r} does not say which data set it was trained "
                          f"on; give --dataset")
+    if args.dataset is None and dataset not in DATASETS:
+        # A checkpoint is a file from anywhere: its word alone never makes juanji read a
+        # directory (a tampered "folder:/etc" would scan /etc). Registered names only.
+        raise UsageError(f"{str(args.checkpoint)!r} was trained on {dataset!r}; a folder is "
+                         f"read only when you name it: give --dataset {dataset}")
+    _check_run_options(args.checkpoint, run, ck.input_shape)
     check_data_dir(dataset, args.data_dir)
     same = dataset == run["dataset"]  # a folder is re-read with the run's size, mode and split
     train, test = load_run_data({**run, "dataset": dataset, "image_size": run["image_size"] if same
@@ -112,6 +120,20 @@ def _invert_or_not(images, args, polarity, dataset) -> list[bool]:
                       f"{f' ({dataset})' if dataset else ''} are {polarity.kind}: inverted it "
                       f"(--no-invert keeps it as it is)", markup=False, soft_wrap=True)
     return flips
+
+
+def _check_run_options(checkpoint, run: dict, input_shape: tuple) -> None:
+    """The stored `juanji train` options evaluate re-uses for a folder: ``image_size`` must be
+    the model's own input size (a tampered [20000, 20000] made evaluate allocate 5 GB) and
+    ``grey`` a bool."""
+    size, grey = run.get("image_size"), run.get("grey")
+    if size is not None and (not isinstance(size, list) or list(size) != list(input_shape[:2])):
+        raise ValueError(f"{str(checkpoint)!r}: the stored option image_size "
+                         f"{str(size)[:40]} is not the model's input size "
+                         f"{list(input_shape[:2])}; the checkpoint is damaged or tampered with")
+    if not isinstance(grey, bool):
+        raise ValueError(f"{str(checkpoint)!r}: the stored option grey must be true or false, "
+                         f"got {str(grey)[:40]}")
 
 
 def cmd_predict(args) -> int:
