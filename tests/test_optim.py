@@ -522,9 +522,12 @@ def _set_lr(value):
 
 BAD_INPUTS = [
     (lambda: SGD([_p()], lr=-0.1), ValueError, r"`lr` must be >= 0, got -0.1"),
-    (lambda: Adam([_p()], lr=float("nan")), ValueError, r"`lr` must be a finite number, got nan"),
-    (lambda: SGD([_p()], lr="0.1"), TypeError, r"`lr` must be a real number, got '0.1' \(str\)"),
-    (lambda: SGD([_p()], lr=True), TypeError, r"`lr` must be a real number, got True \(bool\)"),
+    (lambda: Adam([_p()], lr=float("nan")), ValueError,
+     r"`lr` must be a finite number >= 0, got nan"),
+    (lambda: SGD([_p()], lr="0.1"), TypeError,
+     r"`lr` must be a real number >= 0, got '0.1' \(str\)"),
+    (lambda: SGD([_p()], lr=True), TypeError,
+     r"`lr` must be a real number >= 0, got True \(bool\)"),
     (lambda: _set_lr(-1.0), ValueError, r"`lr` must be >= 0, got -1.0"),
     (lambda: SGD([_p()], lr=0.1, momentum=-0.5), ValueError, r"`momentum` must be >= 0, got -0.5"),
     (lambda: RMSProp([_p()], momentum=-1), ValueError, r"`momentum` must be >= 0, got -1"),

@@ -347,7 +347,8 @@ class _Archive:
             shape, dtype, fortran = self._header(key, f)
             if dtype.hasobject:
                 raise CheckpointError(f"{self.where} is not a juanji checkpoint: entry {key!r} "
-                                      f"holds Python objects, which are never loaded (allow_pickle=False)")
+                                      f"holds Python objects, which are never loaded "
+                                      f"(allow_pickle=False)")
             data = f.read()
         flat = np.frombuffer(data, dtype=dtype).copy()  # (prod(shape),), writable
         return flat.reshape(shape, order="F" if fortran else "C")  # shape

@@ -37,11 +37,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from numbers import Real
 
 import numpy as np
 
-from juanji.validation import check_int
+from juanji.validation import check_int, check_real
 
 from juanji.nn.parameter import Parameter
 
@@ -60,19 +59,11 @@ _FLOAT_DTYPES = (np.float32, np.float64)
 
 def _real(value, name: str) -> float:
     """``value`` as a finite Python float (bool refused: ``lr=True`` is a typo, not 1.0)."""
-    if not isinstance(value, Real) or isinstance(value, bool):
-        raise TypeError(f"`{name}` must be a real number, got {value!r} ({type(value).__name__})")
-    out = float(value)
-    if not math.isfinite(out):
-        raise ValueError(f"`{name}` must be a finite number, got {value!r}")
-    return out
+    return check_real(value, name)
 
 
 def _non_negative(value, name: str) -> float:
-    out = _real(value, name)
-    if out < 0:
-        raise ValueError(f"`{name}` must be >= 0, got {value!r}")
-    return out
+    return check_real(value, name, 0)
 
 
 def _unit_interval(value, name: str) -> float:

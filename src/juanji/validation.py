@@ -11,6 +11,7 @@ int (a float, a bool, a string) raises :class:`IntTypeError`, which is both a ``
 
 from __future__ import annotations
 
+import math
 import os
 from numbers import Integral, Real
 
@@ -20,6 +21,8 @@ Pair = tuple[int, int]
 Padding2D = tuple[tuple[int, int], tuple[int, int]]
 
 PADDING_STRINGS = ("valid", "same")
+# Largest kernel, stride, dilation or padding accepted: 10**18 overflowed NumPy's C longs.
+MAX_SIZE = 2**31 - 1
 FLOAT_DTYPES = (np.float32, np.float64)
 
 
@@ -83,19 +86,50 @@ def check_bool(value, name: str) -> bool:
     return value
 
 
-def check_real(value, name: str, low: float, high: float, *, high_open: bool = False) -> float:
-    """``value`` must be a real number in ``[low, high]`` (or ``[low, high)``).
+class RealTypeError(TypeError, ValueError):
+    """A real number was expected and something else came (a string, a bool, None)."""
+
+
+def check_real(value, name: str, low: float = -math.inf, high: float = math.inf, *,
+               high_open: bool = False) -> float:
+    """``value`` as a finite ``float`` in ``[low, high]`` (or ``[low, high)``): the one check of
+    every real-valued argument (optimiser rates, dropout, slopes, eps).
+
+    Not a real number (bool included: ``lr=True`` is a typo, not 1.0) raises
+    :class:`RealTypeError`, both a TypeError and a ValueError; NaN or +-inf, or a number out of
+    range, raises ValueError.
 
     >>> check_real(0.5, "p", 0, 1, high_open=True)
     0.5
+    >>> check_real(-0.5, "lr", 0)
+    Traceback (most recent call last):
+    ...
+    ValueError: `lr` must be >= 0, got -0.5
+    >>> check_real("0.1", "lr")
+    Traceback (most recent call last):
+    ...
+    juanji.validation.RealTypeError: `lr` must be a real number, got '0.1' (str)
     """
     bracket = ")" if high_open else "]"
-    ok = isinstance(value, Real) and not isinstance(value, bool) and low <= value <= high
-    if ok and high_open and value == high:
-        ok = False
-    if not ok:
-        raise ValueError(f"`{name}` must be a number in [{low}, {high}{bracket}, got {value!r}")
-    return float(value)
+    if math.isinf(low) and math.isinf(high):
+        allowed = ""
+    elif math.isinf(high):
+        allowed = f">= {low}"
+    elif math.isinf(low):
+        allowed = f"<= {high}" if not high_open else f"< {high}"
+    else:
+        allowed = f"in [{low}, {high}{bracket}"
+    if not isinstance(value, Real) or isinstance(value, bool):
+        raise RealTypeError(f"`{name}` must be a real number{' ' + allowed if allowed else ''}, "
+                            f"got {value!r} ({type(value).__name__})")
+    out = float(value)
+    if not math.isfinite(out):
+        raise ValueError(f"`{name}` must be a finite number{' ' + allowed if allowed else ''}, "
+                         f"got {value!r}")
+    if not (low <= out <= high) or (high_open and out == high):
+        what = "be" if allowed.startswith((">", "<")) else "be a number"
+        raise ValueError(f"`{name}` must {what} {allowed}, got {value!r}")
+    return out
 
 
 def pair(value, name: str, *, minimum: int = 1) -> Pair:
@@ -114,6 +148,9 @@ def pair(value, name: str, *, minimum: int = 1) -> Pair:
         raise TypeError(f"`{name}` must be an int or a pair of ints (h, w), got {value!r}")
     if out[0] < minimum or out[1] < minimum:
         raise ValueError(f"`{name}` must be >= {minimum} in both dimensions, got {value!r}")
+    if out[0] > MAX_SIZE or out[1] > MAX_SIZE:  # NumPy's strides and shapes are C longs
+        raise ValueError(f"`{name}` must be <= {MAX_SIZE} (2**31 - 1) in both dimensions, got "
+                         f"{value!r}")
     return out
 
 
@@ -154,6 +191,9 @@ def _explicit_padding(padding) -> Padding2D:
         raise TypeError(bad)
     if min(out[0] + out[1]) < 0:
         raise ValueError(f"`padding` must be >= 0 everywhere, got {padding!r}")
+    if max(out[0] + out[1]) > MAX_SIZE:
+        raise ValueError(f"`padding` must be <= {MAX_SIZE} (2**31 - 1) everywhere, got "
+                         f"{padding!r}")
     return out
 
 

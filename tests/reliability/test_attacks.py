@@ -429,3 +429,60 @@ def test_evaluate_refuses_stored_image_size_other_than_the_models(tmp_path, monk
     assert code == 1 and not loads
     assert "stored option image_size [20000, 20000] is not the model's input size [6, 6]" \
         in capsys.readouterr().err
+
+
+# --- row 10: only the documented exception kinds, naming the argument ----------------------------
+
+def _conv(**kw):
+    from juanji.functional import conv2d_forward
+    args = dict(x=np.zeros((1, 4, 4, 1)), w=np.zeros((3, 3, 1, 2)), b=np.zeros(2))
+    args.update(kw)
+    x, w, b = args.pop("x"), args.pop("w"), args.pop("b")
+    return conv2d_forward(x, w, b, **args)
+
+
+def _pool(**kw):
+    from juanji.functional import max_pool2d_forward
+    return max_pool2d_forward(np.zeros((1, 4, 4, 1)), 2, **kw)
+
+
+@pytest.mark.parametrize("call, kind, message", [
+    (lambda: _conv(x=np.zeros((1, 4, 4, 0)), w=np.zeros((3, 3, 0, 2))), ValueError,
+     r"`x` must have at least one channel \(C_in >= 1\), got shape \(1, 4, 4, 0\)"),
+    (lambda: _conv(stride=10**18), ValueError, r"`stride` must be <= 2147483647"),
+    (lambda: _pool(stride=10**18), ValueError, r"`stride` must be <= 2147483647"),
+    (lambda: _conv(dilation=10**18), ValueError, r"`dilation` must be <= 2147483647"),
+    (lambda: _conv(padding=10**18), ValueError, r"`padding` must be <= 2147483647"),
+    (lambda: _conv(padding=100_000), "budget", r"`padding` \(\(100000, 100000\), .* makes the "
+                                               r"padded input 1x200004x200004x1"),
+], ids=["conv-0-channels", "conv-stride-1e18", "pool-stride-1e18", "conv-dilation-1e18",
+        "conv-padding-1e18", "conv-padding-1e5"])
+def test_ops_raise_documented_kinds_naming_the_argument(call, kind, message):
+    from juanji.functional.memory import MemoryBudgetError
+    err = _bounded(call, max_bytes=16 << 20, max_seconds=5.0)
+    assert isinstance(err, MemoryBudgetError if kind == "budget" else kind), repr(err)
+    assert isinstance(err, ValueError)  # a MemoryBudgetError is a ValueError too
+    assert re.search(message, str(err)), err
+
+
+@pytest.mark.parametrize("value, kind, message", [
+    ("0.1", TypeError, r"`lr` must be a real number >= 0, got '0.1' \(str\)"),
+    (float("inf"), ValueError, r"`lr` must be a finite number >= 0, got inf"),
+    (-1, ValueError, r"`lr` must be >= 0, got -1"),
+])
+def test_optimiser_reals_go_through_validation_check_real(value, kind, message):
+    from juanji.nn.parameter import Parameter
+    from juanji.optim import SGD
+    from juanji.validation import RealTypeError
+    with pytest.raises(kind, match=message) as info:
+        SGD([Parameter(np.zeros(2), "w")], lr=value)
+    assert isinstance(info.value, ValueError)  # RealTypeError is both kinds
+    assert kind is ValueError or isinstance(info.value, RealTypeError)
+
+
+def test_explain_conv_with_100000_channels_is_a_quick_usage_error():
+    run = subprocess.run([sys.executable, "-m", "juanji", "explain", "conv", "--channels",
+                          "100000"], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert "--channels 100000 is 1,600,000 numbers" in run.stderr
+    assert "at most 10,000" in run.stderr

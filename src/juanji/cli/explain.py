@@ -246,11 +246,21 @@ def _emit(args, result: dict, render) -> int:
     return 0
 
 
+# The explainers work small examples through by hand, every window shown: an input (and its
+# padded form) of more numbers than this is refused (--channels 100000 ran past 60 s and 3.4 GB).
+MAX_EXPLAIN_VALUES = 10_000
+
+
 def _draw(args, rng: np.random.Generator) -> np.ndarray:
     """The --input, or integers 0..9 of --size and --channels from the seeded ``rng``."""
     if args.input is not None:
         return args.input
     h, w = args.size
+    if h * w * args.channels > MAX_EXPLAIN_VALUES:
+        raise UsageError(f"--size {h}x{w} with --channels {args.channels} is "
+                         f"{h * w * args.channels:,} numbers; the explainers work through "
+                         f"small examples by hand, at most {MAX_EXPLAIN_VALUES:,} "
+                         f"(H x W x C)")
     return rng.integers(0, 10, size=(h, w, args.channels)).astype(np.float64)  # (H, W, C)
 
 
@@ -266,6 +276,12 @@ def _check_fits(x, kernel, dilation: int, padding: int, flag: str) -> None:
     """A window larger than the padded input is a wrong command line, said in its terms."""
     span = [dilation * (k - 1) + 1 for k in kernel]
     room = [n + 2 * padding for n in x.shape[:2]]
+    channels = x.shape[2] if x.ndim == 3 else 1
+    for what, cells in (("the input padded by --padding", room[0] * room[1] * channels),
+                        (f"{flag}", kernel[0] * kernel[1] * channels)):
+        if cells > MAX_EXPLAIN_VALUES:
+            raise UsageError(f"{what} holds {cells:,} numbers; the explainers work through "
+                             f"small examples by hand, at most {MAX_EXPLAIN_VALUES:,}")
     if span[0] > room[0] or span[1] > room[1]:
         spanning = "" if dilation == 1 else _(", spanning {h}x{w}").format(h=span[0], w=span[1])
         raise UsageError(_("{flag} {kh}x{kw}{spanning} is larger than the input {h}x{w} padded "

@@ -17,7 +17,8 @@ pickle itself, so its BUILD opcodes never reach NumPy's own ``__setstate__``):
   (so an array is never larger than the file);
 - ``numpy.ndarray``: a marker only ``_reconstruct`` accepts (calling it is refused);
 - ``numpy.dtype``: number codes only (``u1``, ``i8``, ``f4``...; no objects, strings or
-  structured dtypes), and its BUILD only with the state NumPy writes for that code, byte order aside;
+  structured dtypes), and its BUILD only with the state NumPy writes for that code (byte order
+  aside);
 - ``numpy._core.numeric._frombuffer`` (protocol 5 pickles of NumPy >= 1.16): bytes -> array;
 - ``_codecs.encode(text, "latin1")``: how Python 3 writes bytes in protocol 2; latin-1 only.
 

@@ -502,6 +502,9 @@ def _add_dx_stacked(dxp: np.ndarray, dy2: np.ndarray, w3: np.ndarray, kernel: Pa
 
 
 def _check_channels(c_in: int, c_in_g: int, c_out: int, groups: int, x_shape, w_shape) -> None:
+    if c_in == 0:  # (the cost model of the conv's methods divided by it)
+        raise ValueError(f"`x` must have at least one channel (C_in >= 1), got shape "
+                         f"{tuple(x_shape)}")
     if c_in % groups:
         raise ValueError(f"`in_channels` (={c_in}) must be divisible by `groups` (={groups})")
     if c_out % groups:

@@ -14,6 +14,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from juanji.validation import Pair, Padding2D
 from ._parallel import over_batch
+from .memory import MemoryBudgetError, get_memory_budget
 
 
 def pad_nhwc(x: np.ndarray, padding: Padding2D, value: float = 0.0) -> np.ndarray:
@@ -26,6 +27,13 @@ def pad_nhwc(x: np.ndarray, padding: Padding2D, value: float = 0.0) -> np.ndarra
     if t == b == left == r == 0:
         return x
     n, h, w, c = x.shape
+    nbytes = n * (h + t + b) * (w + left + r) * c * x.itemsize
+    if nbytes > max(get_memory_budget(), 4 * x.nbytes):  # padding 1e5 asked for 298 GiB
+        raise MemoryBudgetError(
+            f"`padding` {padding} makes the padded input {n}x{h + t + b}x{w + left + r}x{c} "
+            f"({nbytes / 2**20:.1f} MiB), more than 4 x the input and more than the memory "
+            f"budget of {get_memory_budget() / 2**20:.1f} MiB (juanji.functional."
+            f"set_memory_budget, JUANJI_MEMORY_BUDGET); use less padding")
     xp = np.empty((n, h + t + b, w + left + r, c), dtype=x.dtype)  # (N, Hp, Wp, C)
     over_batch(lambda s: embed(xp[s], x[s], t, left, value), n, work=xp.size)
     return xp
