@@ -5,11 +5,14 @@ Examples::
     python fuzz/run.py --minutes 10                    # all targets, 10 minutes in total
     python fuzz/run.py --minutes 60 --targets idx,checkpoint --engine atheris
     python fuzz/run.py --minutes 1 --engine hypothesis # no atheris needed
+    python fuzz/run.py --minutes 5 --engine structured # hostile files by structure
 
 The targets and their checks (clear ValueError/OSError only, memory bounded by the file size, no
 code executed) are ``tests/reliability/fuzz_targets.py``, the same the CI suite runs briefly.
 Engines: ``atheris`` (coverage-guided libFuzzer, ``pip install atheris``; the default when it
-imports) or ``hypothesis`` (arbitrary bytes and mutations of valid files). A child that dies
+imports), ``hypothesis`` (arbitrary bytes and mutations of valid files) or ``structured`` (the
+hostile files of ``tests/reliability/generators.py``: pickle opcodes, HDF5 features, zip entries,
+IDX and image headers, each drawn with a new seed, mutated half of the time). A child that dies
 (an interpreter crash: segfault, abort) is reported with its signal; a failing input is saved in
 ``test-artifacts/fuzz/findings/`` (libFuzzer's crash-/oom-/timeout- files too). Prints one line per
 target and exits 1 if anything was found.
@@ -89,8 +92,23 @@ def child(target: str, seconds: float, engine: str, stats: Path) -> int:
                 one(data)
             while time.monotonic() < deadline:
                 batch()
+        elif engine == "structured":
+            import random
+
+            from tests.reliability.generators import GENERATORS
+            if target not in GENERATORS:
+                raise ValueError(f"no structured generator for {target!r}; have "
+                                 f"{sorted(GENERATORS)}")
+            rng = random.Random(int.from_bytes(os.urandom(8), "little"))
+            while time.monotonic() < deadline:
+                _, data = GENERATORS[target](rng)
+                if rng.random() < 0.5:
+                    data = ft.mutate(data, [(rng.randrange(4), rng.randrange(1 << 20),
+                                             rng.randrange(256)) for _ in range(3)])
+                one(data)
         else:
-            raise ValueError(f"`engine` must be 'atheris' or 'hypothesis', got {engine!r}")
+            raise ValueError(f"`engine` must be 'atheris', 'hypothesis' or 'structured', got "
+                             f"{engine!r}")
     finally:
         stats.write_text(json.dumps({"inputs": tried[0]}))
     return 0
@@ -102,7 +120,7 @@ def main(argv=None) -> int:
     parser.add_argument("--minutes", type=float, default=1.0, help="total time (default 1)")
     parser.add_argument("--targets", default=",".join(TARGETS),
                         help=f"comma-separated, from {', '.join(TARGETS)} (default all)")
-    parser.add_argument("--engine", choices=["atheris", "hypothesis"], default=None,
+    parser.add_argument("--engine", choices=["atheris", "hypothesis", "structured"], default=None,
                         help="default atheris when it imports, else hypothesis")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--stats", type=Path, help=argparse.SUPPRESS)
@@ -119,6 +137,9 @@ def main(argv=None) -> int:
         return child(args.child, args.seconds, engine, args.stats)
 
     targets = [t for t in args.targets.split(",") if t]
+    if engine == "structured" and args.targets == ",".join(TARGETS):
+        from tests.reliability.generators import GENERATORS
+        targets = [t for t in targets if t in GENERATORS]
     unknown = sorted(set(targets) - set(TARGETS))
     if unknown:
         parser.error(f"unknown targets {unknown}; choose from {sorted(TARGETS)}")
