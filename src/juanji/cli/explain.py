@@ -257,10 +257,10 @@ def _draw(args, rng: np.random.Generator) -> np.ndarray:
         return args.input
     h, w = args.size
     if h * w * args.channels > MAX_EXPLAIN_VALUES:
-        raise UsageError(f"--size {h}x{w} with --channels {args.channels} is "
-                         f"{h * w * args.channels:,} numbers; the explainers work through "
-                         f"small examples by hand, at most {MAX_EXPLAIN_VALUES:,} "
-                         f"(H x W x C)")
+        raise UsageError(_("--size {h}x{w} with --channels {c} is {n} numbers; the explainers "
+                           "work through small examples by hand, at most {most} (H x W x C)")
+                         .format(h=h, w=w, c=args.channels, n=f"{h * w * args.channels:,}",
+                                 most=f"{MAX_EXPLAIN_VALUES:,}"))
     return rng.integers(0, 10, size=(h, w, args.channels)).astype(np.float64)  # (H, W, C)
 
 
@@ -277,11 +277,12 @@ def _check_fits(x, kernel, dilation: int, padding: int, flag: str) -> None:
     span = [dilation * (k - 1) + 1 for k in kernel]
     room = [n + 2 * padding for n in x.shape[:2]]
     channels = x.shape[2] if x.ndim == 3 else 1
-    for what, cells in (("the input padded by --padding", room[0] * room[1] * channels),
-                        (f"{flag}", kernel[0] * kernel[1] * channels)):
+    for what, cells in ((_("the input padded by --padding"), room[0] * room[1] * channels),
+                        (flag, kernel[0] * kernel[1] * channels)):
         if cells > MAX_EXPLAIN_VALUES:
-            raise UsageError(f"{what} holds {cells:,} numbers; the explainers work through "
-                             f"small examples by hand, at most {MAX_EXPLAIN_VALUES:,}")
+            raise UsageError(_("{what} holds {n} numbers; the explainers work through small "
+                               "examples by hand, at most {most}").format(
+                what=what, n=f"{cells:,}", most=f"{MAX_EXPLAIN_VALUES:,}"))
     if span[0] > room[0] or span[1] > room[1]:
         spanning = "" if dilation == 1 else _(", spanning {h}x{w}").format(h=span[0], w=span[1])
         raise UsageError(_("{flag} {kh}x{kw}{spanning} is larger than the input {h}x{w} padded "
