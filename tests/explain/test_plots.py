@@ -104,3 +104,75 @@ def test_bad_inputs(model64):
         plots.saliency(model64, np.zeros((8, 8, 1)), 10)
     with pytest.raises(ValueError, match="`confusion`"):
         plots.plot_confusion(np.zeros((2, 3)), "c.png")
+
+
+# --- the features figure: which channels, one colour scale, the prediction --------------------
+
+def _map_axes(fig):
+    return [ax for ax in fig.axes if ax.images and ax.get_title().startswith("ch ")]
+
+
+def test_features_figure_says_what_it_shows(model64):
+    x = np.random.default_rng(5).standard_normal((8, 8, 1))
+    fig, maps = plots.features_figure(model64, x, class_names=[f"c{k}" for k in range(10)])
+    logits = model64.forward(x[None])  # (1, 10)
+    probs = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
+    k = int(np.argmax(logits))
+    # the digits model: conv 16, relu 16, pool 16, conv 32, relu 32, pool 32 channels
+    assert fig._suptitle.get_text() == (f"feature maps: predicted c{k} ({probs[0, k]:.1%}); "
+                                        f"channels 0-7 of 16 / 32 per layer")
+    axes = _map_axes(fig)
+    assert len(axes) == 6 * 8
+    assert [ax.get_title() for ax in axes[:8]] == [f"ch {c}" for c in range(8)]
+    labels = [t.get_text() for ax in fig.axes for t in ax.texts]
+    assert labels[0] == "0: Conv2D\n8x8x16\nchannels 0-7 of 16"
+    assert labels[3] == "3: Conv2D\n4x4x32\nchannels 0-7 of 32"
+    # one colour scale: the very same Normalize on every map, spanning every value shown
+    norms = {id(ax.images[0].norm) for ax in axes}
+    assert len(norms) == 1
+    norm = axes[0].images[0].norm
+    shown = np.concatenate([a[:, :, :8].ravel() for _, _, a in maps if a.ndim == 3])
+    assert norm.vmin == pytest.approx(shown.min()) and norm.vmax == pytest.approx(shown.max())
+    # and one colour bar, drawn with that scale
+    bars = [ax for ax in fig.axes if ax.get_label() == "colorbar"]
+    assert len(bars) == 1
+    assert bars[0].get_ylabel() == "activation (one scale for every map)"
+    assert bars[0].get_ylim() == pytest.approx((norm.vmin, norm.vmax))  # the same scale
+
+
+def test_features_figure_all_channels_and_a_list(model64, tmp_path):
+    x = np.random.default_rng(6).standard_normal((8, 8, 1))
+    fig, _ = plots.features_figure(model64, x, channels="all")
+    assert len(_map_axes(fig)) == 3 * 16 + 3 * 32
+    assert fig._suptitle.get_text().endswith("; all channels of every layer")
+    fig, _ = plots.features_figure(model64, x, channels=[20, 1, 2, 3, 20])
+    axes = _map_axes(fig)
+    # layers of 16 channels show 1-3, layers of 32 show 1-3 and 20
+    assert len(axes) == 3 * 3 + 3 * 4
+    labels = [t.get_text().split("\n")[2] for ax in fig.axes for t in ax.texts]
+    assert labels == ["channels 1-3 of 16"] * 3 + ["channels 1-3, 20 of 32"] * 3
+    assert fig._suptitle.get_text().endswith("; the channels named on each row")
+    maps = plots.plot_features(model64, x, tmp_path / "all.png", channels="all")
+    assert (tmp_path / "all.png").read_bytes()[:8] == PNG and len(maps) == len(model64.layers)
+
+
+@pytest.mark.parametrize("channels, message", [
+    ("some", "`channels` must be None, 'all' or channel indices, got 'some'"),
+    ([], "a non-empty list of channel indices >= 0, got \\[\\]"),
+    ([-1], "a non-empty list of channel indices >= 0, got \\[-1\\]"),
+    ([40], "`channels` \\[40\\] name no channel of the model's layers \\(the widest has 32"),
+])
+def test_features_channels_are_checked(model64, channels, message):
+    with pytest.raises(ValueError, match=message):
+        plots.features_figure(model64, np.zeros((8, 8, 1)), channels=channels)
+
+
+def test_a_one_logit_model_names_its_prediction():
+    model = build_model("digits", (8, 8, 1), 2, seed=0, binary=True)
+    x = np.random.default_rng(7).standard_normal((8, 8, 1)).astype(np.float32)
+    z = float(model.forward(x[None])[0, 0])
+    label, p1 = int(z > 0), 1 / (1 + np.exp(-z))
+    fig, _ = plots.features_figure(model, x)
+    expected = p1 if label == 1 else 1 - p1
+    assert fig._suptitle.get_text().startswith(f"feature maps: predicted {label} "
+                                               f"({expected:.1%})")

@@ -218,6 +218,9 @@ def add_parser(sub, common) -> None:
     q.add_argument("--invert", action="store_true", help=_("invert the grey levels of --image"))
     q.add_argument("--layer", type=non_negative_int, metavar="N",
                    help=_("filters: the conv layer's index (default: the first conv)"))
+    q.add_argument("--channels", type=channel_spec, metavar="all|LIST",
+                   help=_("features: which channels of each layer, 'all' or indices and ranges "
+                          "such as 0-3,8 (default: the first 8)"))
     q.add_argument("--label", type=non_negative_int, metavar="K",
                    help=_("saliency: the class (default: the predicted one)"))
     q.add_argument("--dataset", help=_("confusion/test images: the data set (default: the "
@@ -423,6 +426,25 @@ def _one_input(args, ck):
             f"{name} test image {args.index}", int(test.y[args.index]))
 
 
+def channel_spec(text: str):
+    """``"all"`` -> ``"all"``; ``"0-3,8"`` -> ``[0, 1, 2, 3, 8]``.
+
+    >>> channel_spec("all"), channel_spec("0-3, 8")
+    ('all', [0, 1, 2, 3, 8])
+    """
+    if text.strip().lower() == "all":
+        return "all"
+    out = []
+    for part in text.split(","):
+        lo, _dash, hi = part.strip().partition("-")
+        if not lo.isdigit() or (hi and not hi.isdigit()) or (hi and int(hi) < int(lo)):
+            raise argparse.ArgumentTypeError(_(
+                "must be 'all' or channel indices and ranges such as 0-3,8, got {text}").format(
+                    text=repr(text)))
+        out.extend(range(int(lo), int(hi or lo) + 1))
+    return sorted(set(out))
+
+
 def cmd_plot(args) -> int:
     from ..explain import plots
     if args.out.suffix.lower() not in plots.FORMATS:
@@ -444,9 +466,15 @@ def cmd_plot(args) -> int:
         x, what, true = _one_input(args, ck)
         info.update(image=what, true_label=true)
         if args.kind == "features":
-            maps = plots.plot_features(model, x, args.out)
+            from ..nn import head
+            maps = plots.plot_features(model, x, args.out, channels=args.channels,
+                                       class_names=ck.class_names)
             info["layers"] = [{"index": i, "layer": kind, "shape": list(a.shape)}
+                              | ({"channels": plots.channel_selection(args.channels, a.shape[2])}
+                                 if a.ndim == 3 else {})
                               for i, kind, a in maps]
+            classes, probs = head.predicted(maps[-1][2][None])  # from the (1, K) logits
+            info.update(label=int(classes[0]), probability=float(probs[0]))
         else:
             k = int(model.output_shape[0])
             if args.label is not None and args.label >= max(k, 2):

@@ -27,8 +27,9 @@ from ..i18n import _
 from ..nn import Conv2D, Sequential, head
 from ..plots import plot_labels
 
-__all__ = ["FORMATS", "feature_maps", "plot_confusion", "plot_curves", "plot_features",
-           "plot_filters", "plot_saliency", "saliency"]
+__all__ = ["FORMATS", "channel_selection", "describe_channels", "feature_maps",
+           "features_figure", "plot_confusion", "plot_curves", "plot_features", "plot_filters",
+           "plot_saliency", "saliency"]
 
 FORMATS = (".png", ".svg")
 MAX_FILTERS = 32         # filters drawn per conv layer (rows of the grid, 8 per row)
@@ -44,9 +45,12 @@ def _check_path(path) -> Path | None:
     return path
 
 
-def _figure(figsize):
+def _figure(figsize, layout="constrained"):
     from ..plots import new_figure  # no pyplot: no global state, no GUI; inline in Jupyter
-    return new_figure(figsize)
+    fig = new_figure(figsize)
+    if layout is None:
+        fig.set_layout_engine("none")  # a fixed grid (see features_figure)
+    return fig
 
 
 def _save(fig, path: Path | None) -> Path | None:
@@ -155,27 +159,143 @@ def feature_maps(model: Sequential, x) -> list[tuple[int, str, np.ndarray]]:
     return out
 
 
-def plot_features(model: Sequential, x, path=None, *, max_channels: int = MAX_CHANNELS):
-    """One row per layer with a spatial output, its first ``max_channels`` maps; returns what
-    :func:`feature_maps` returned."""
-    path = _check_path(path)
+def channel_selection(channels, n: int) -> list[int]:
+    """Which of a layer's ``n`` channels to draw: None -> the first `MAX_CHANNELS`, ``"all"``
+    -> every one, else the given indices (those below ``n``).
+
+    >>> channel_selection(None, 16), channel_selection("all", 3), channel_selection([1, 9], 4)
+    ([0, 1, 2, 3, 4, 5, 6, 7], [0, 1, 2], [1])
+    """
+    if channels is None:
+        return list(range(min(MAX_CHANNELS, n)))
+    if isinstance(channels, str):
+        if channels != "all":
+            raise ValueError(f"`channels` must be None, 'all' or channel indices, got "
+                             f"{channels!r}")
+        return list(range(n))
+    return [c for c in channels if c < n]
+
+
+def describe_channels(shown: list[int], n: int) -> str:
+    """``[0..7]`` of 16 -> ``"channels 0-7 of 16"``; runs joined by commas.
+
+    >>> describe_channels([0, 1, 2, 5, 7, 8], 16), describe_channels([0, 1, 2], 3)
+    ('channels 0-2, 5, 7-8 of 16', 'all 3 channels')
+    """
+    if shown == list(range(n)):
+        return f"all {n} channel{'s' * (n != 1)}"
+    if not shown:
+        return f"none of its {n} channels"
+    return f"channel{'s' * (len(shown) != 1)} {_runs(shown)} of {n}"
+
+
+def _runs(shown: list[int]) -> str:
+    """[0, 1, 2, 5] -> "0-2, 5"."""
+    runs, start = [], shown[0]
+    for prev, cur in zip(shown, shown[1:] + [None]):
+        if cur != prev + 1:
+            runs.append(f"{start}" if start == prev else f"{start}-{prev}")
+            start = cur
+    return ", ".join(runs)
+
+
+def _channels_title(spatial, shown) -> str:
+    """What the whole figure shows: "channels 0-7 of 16 / 32 per layer", "all channels"."""
+    sizes = sorted({a.shape[2] for _, _, a in spatial})
+    if all(c == list(range(a.shape[2])) for (_, _, a), c in zip(spatial, shown)):
+        return "all channels of every layer"
+    if shown and all(c == shown[0] for c in shown) and shown[0]:
+        return f"channels {_runs(shown[0])} of {' / '.join(map(str, sizes))} per layer"
+    return "the channels named on each row"
+
+
+def _check_channels(channels):
+    if channels is None or (isinstance(channels, str) and channels == "all"):
+        return channels
+    if isinstance(channels, str):
+        raise ValueError(f"`channels` must be None, 'all' or channel indices, got {channels!r}")
+    channels = list(channels)
+    if not channels or any(isinstance(c, bool) or not isinstance(c, (int, np.integer)) or c < 0
+                           for c in channels):
+        raise ValueError(f"`channels` must be None, 'all' or a non-empty list of channel "
+                         f"indices >= 0, got {channels!r}")
+    return sorted(set(int(c) for c in channels))
+
+
+COLUMNS = 16  # feature maps per row of the figure; a layer with more shown wraps
+
+
+def features_figure(model: Sequential, x, *, channels=None, class_names=None):
+    """The figure of :func:`plot_features` (a matplotlib Figure) and the feature maps.
+
+    One block per layer with a spatial output: a label (layer, shape, which channels), then its
+    maps, `COLUMNS` to a row. Every map is drawn with one shared colour scale (one
+    ``Normalize`` from the smallest to the largest value shown) and one colour bar, so maps
+    can be compared; the title names the predicted class and its probability.
+    """
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import Normalize
+
+    channels = _check_channels(channels)
     maps = feature_maps(model, x)
     spatial = [(i, kind, a) for i, kind, a in maps if a.ndim == 3]
-    rows = len(spatial) + 1
-    with plot_labels():
-        fig = _figure((1.4 * (max_channels + 1), 1.5 * rows))
-        axes = fig.subplots(rows, max_channels + 1, squeeze=False)
-        for ax in axes.ravel():
-            ax.axis("off")
-        _show_image(axes[0, 0], _one_image(model, np.asarray(x, dtype=model.dtype))[0])
-        axes[0, 0].set_title(_("input"), fontsize=8)
-        for r, (i, kind, a) in enumerate(spatial, start=1):
-            axes[r, 0].text(0.5, 0.5, f"{i}: {kind}\n{'x'.join(map(str, a.shape))}",
-                            ha="center", va="center", fontsize=8)
-            for ch in range(min(max_channels, a.shape[2])):
-                axes[r, ch + 1].imshow(a[:, :, ch], cmap="viridis")
-                axes[r, ch + 1].set_title(_("ch {c}").format(c=ch), fontsize=7)
-        _save(fig, path)
+    if spatial and channels not in (None, "all") and not any(
+            channel_selection(channels, a.shape[2]) for _, _, a in spatial):
+        widest = max(a.shape[2] for _, _, a in spatial)
+        raise ValueError(f"`channels` {channels} name no channel of the model's layers (the "
+                         f"widest has {widest}: 0..{widest - 1})")
+    shown = [channel_selection(channels, a.shape[2]) for _, _, a in spatial]
+    cols = max([1, *(min(COLUMNS, len(c)) for c in shown)])
+    blocks = [max(1, -(-len(c) // COLUMNS)) for c in shown]  # grid rows per layer (ceil)
+    values = [a[:, :, c] for (_, _, a), c in zip(spatial, shown) if c]
+    lo = min((float(v.min()) for v in values), default=0.0)
+    hi = max((float(v.max()) for v in values), default=1.0)
+    norm = Normalize(vmin=lo, vmax=hi if hi > lo else lo + 1.0)  # one scale for every map
+
+    classes, probs = head.predicted(maps[-1][2][None])  # the model's output, (1, K) logits
+    label, prob = int(classes[0]), float(probs[0])
+    name = class_names[label] if class_names else str(label)
+
+    rows = 1 + sum(blocks)
+    width, height = 1.2 * (cols + 1) + 1.3, 1.3 * rows + 0.5  # inches
+    # A fixed grid, not the constrained layout: that solver takes seconds on a hundred maps.
+    fig = _figure((width, height), layout=None)
+    axes = fig.subplots(rows, cols + 1, squeeze=False, gridspec_kw=dict(
+        left=0.1 / width, right=1 - 1.3 / width, bottom=0.1 / height, top=1 - 0.5 / height,
+        wspace=0.12, hspace=0.4))
+    for ax in axes.ravel():
+        ax.axis("off")
+    _show_image(axes[0, 0], _one_image(model, np.asarray(x, dtype=model.dtype))[0])
+    axes[0, 0].set_title("input", fontsize=8)
+    fig.suptitle(f"feature maps: predicted {name} ({prob:.1%}); "
+                 f"{_channels_title(spatial, shown)}", fontsize=10)
+    row = 1
+    for (i, kind, a), chans, block in zip(spatial, shown, blocks):
+        axes[row, 0].text(0.5, 0.5, f"{i}: {kind}\n{'x'.join(map(str, a.shape))}\n"
+                          f"{describe_channels(chans, a.shape[2])}",
+                          ha="center", va="center", fontsize=7)
+        for j, ch in enumerate(chans):
+            ax = axes[row + j // COLUMNS, 1 + j % COLUMNS]
+            ax.imshow(a[:, :, ch], cmap="viridis", norm=norm)
+            ax.set_title(f"ch {ch}", fontsize=7)
+        row += block
+    bar = fig.add_axes((1 - 1.05 / width, 0.2, 0.15 / width, 0.6), label="colorbar")
+    fig.colorbar(ScalarMappable(norm=norm, cmap="viridis"), cax=bar,
+                 label="activation (one scale for every map)")
+    return fig, maps
+
+
+def plot_features(model: Sequential, x, path=None, *, channels=None, class_names=None):
+    """Draw :func:`features_figure` to ``path`` (PNG or SVG) and return what
+    :func:`feature_maps` returned; without ``path``, return the figure (shown inline in Jupyter).
+
+    Args:
+        channels: None (the first `MAX_CHANNELS` of each layer), ``"all"``, or channel indices.
+        class_names: names for the predicted class in the title (default: its index).
+    """
+    path = _check_path(path)
+    fig, maps = features_figure(model, x, channels=channels, class_names=class_names)
+    _save(fig, path)
     return fig if path is None else maps
 
 

@@ -28,8 +28,8 @@ from juanji.functional.losses import (
     softmax_cross_entropy_forward,
 )
 
-__all__ = ["is_binary", "loss_backward", "loss_forward", "num_classes", "predictions",
-           "probabilities", "score_gradient"]
+__all__ = ["is_binary", "loss_backward", "loss_forward", "num_classes", "predicted",
+           "predictions", "probabilities", "score_gradient"]
 
 
 def is_binary(width: int) -> bool:
@@ -54,6 +54,22 @@ def predictions(logits: np.ndarray) -> np.ndarray:
     if is_binary(logits.shape[1]):
         return (logits[:, 0] > 0).astype(np.int64)  # (B,)
     return logits.argmax(axis=1)  # (B,)
+
+
+def predicted(logits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(classes, probabilities)``, each (B,): the predicted class and its probability
+    (for one logit, ``1 - sigmoid(z)`` when class 0 is predicted).
+
+    >>> predicted(np.array([[0.0, 2.0], [3.0, 1.0]]))[0].tolist()
+    [1, 0]
+    >>> [round(float(p), 3) for p in predicted(np.array([[-2.0], [2.0]]))[1]]
+    [0.881, 0.881]
+    """
+    classes = predictions(logits)  # (B,)
+    probs = probabilities(logits)  # (B, K) or (B, 1)
+    if is_binary(logits.shape[1]):
+        return classes, np.where(classes == 1, probs[:, 0], 1.0 - probs[:, 0])  # (B,)
+    return classes, probs[np.arange(len(classes)), classes]  # (B,)
 
 
 def loss_forward(logits: np.ndarray, labels: np.ndarray):
