@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from .._atomic import atomic_write_bytes
-from ..i18n import _
+from ..i18n import _, ngettext
 from ..nn import Conv2D, Sequential, head
 from ..plots import plot_labels
 
@@ -183,10 +183,11 @@ def describe_channels(shown: list[int], n: int) -> str:
     ('channels 0-2, 5, 7-8 of 16', 'all 3 channels')
     """
     if shown == list(range(n)):
-        return f"all {n} channel{'s' * (n != 1)}"
+        return ngettext("all {n} channel", "all {n} channels", n).format(n=n)
     if not shown:
-        return f"none of its {n} channels"
-    return f"channel{'s' * (len(shown) != 1)} {_runs(shown)} of {n}"
+        return _("none of its {n} channels").format(n=n)
+    return ngettext("channel {runs} of {n}", "channels {runs} of {n}",
+                    len(shown)).format(runs=_runs(shown), n=n)
 
 
 def _runs(shown: list[int]) -> str:
@@ -201,12 +202,13 @@ def _runs(shown: list[int]) -> str:
 
 def _channels_title(spatial, shown) -> str:
     """What the whole figure shows: "channels 0-7 of 16 / 32 per layer", "all channels"."""
-    sizes = sorted({a.shape[2] for _, _, a in spatial})
-    if all(c == list(range(a.shape[2])) for (_, _, a), c in zip(spatial, shown)):
-        return "all channels of every layer"
+    sizes = sorted({a.shape[2] for _i, _k, a in spatial})
+    if all(c == list(range(a.shape[2])) for (_i, _k, a), c in zip(spatial, shown)):
+        return _("all channels of every layer")
     if shown and all(c == shown[0] for c in shown) and shown[0]:
-        return f"channels {_runs(shown[0])} of {' / '.join(map(str, sizes))} per layer"
-    return "the channels named on each row"
+        return _("channels {runs} of {sizes} per layer").format(
+            runs=_runs(shown[0]), sizes=" / ".join(map(str, sizes)))
+    return _("the channels named on each row")
 
 
 def _check_channels(channels):
@@ -240,14 +242,14 @@ def features_figure(model: Sequential, x, *, channels=None, class_names=None):
     maps = feature_maps(model, x)
     spatial = [(i, kind, a) for i, kind, a in maps if a.ndim == 3]
     if spatial and channels not in (None, "all") and not any(
-            channel_selection(channels, a.shape[2]) for _, _, a in spatial):
-        widest = max(a.shape[2] for _, _, a in spatial)
+            channel_selection(channels, a.shape[2]) for _i, _k, a in spatial):
+        widest = max(a.shape[2] for _i, _k, a in spatial)
         raise ValueError(f"`channels` {channels} name no channel of the model's layers (the "
                          f"widest has {widest}: 0..{widest - 1})")
-    shown = [channel_selection(channels, a.shape[2]) for _, _, a in spatial]
+    shown = [channel_selection(channels, a.shape[2]) for _i, _k, a in spatial]
     cols = max([1, *(min(COLUMNS, len(c)) for c in shown)])
     blocks = [max(1, -(-len(c) // COLUMNS)) for c in shown]  # grid rows per layer (ceil)
-    values = [a[:, :, c] for (_, _, a), c in zip(spatial, shown) if c]
+    values = [a[:, :, c] for (_i, _k, a), c in zip(spatial, shown) if c]
     lo = min((float(v.min()) for v in values), default=0.0)
     hi = max((float(v.max()) for v in values), default=1.0)
     norm = Normalize(vmin=lo, vmax=hi if hi > lo else lo + 1.0)  # one scale for every map
@@ -266,9 +268,10 @@ def features_figure(model: Sequential, x, *, channels=None, class_names=None):
     for ax in axes.ravel():
         ax.axis("off")
     _show_image(axes[0, 0], _one_image(model, np.asarray(x, dtype=model.dtype))[0])
-    axes[0, 0].set_title("input", fontsize=8)
-    fig.suptitle(f"feature maps: predicted {name} ({prob:.1%}); "
-                 f"{_channels_title(spatial, shown)}", fontsize=10)
+    axes[0, 0].set_title(_("input"), fontsize=8)
+    fig.suptitle(_("feature maps: predicted {name} ({probability}); {channels}").format(
+        name=name, probability=f"{prob:.1%}", channels=_channels_title(spatial, shown)),
+        fontsize=10)
     row = 1
     for (i, kind, a), chans, block in zip(spatial, shown, blocks):
         axes[row, 0].text(0.5, 0.5, f"{i}: {kind}\n{'x'.join(map(str, a.shape))}\n"
@@ -277,11 +280,11 @@ def features_figure(model: Sequential, x, *, channels=None, class_names=None):
         for j, ch in enumerate(chans):
             ax = axes[row + j // COLUMNS, 1 + j % COLUMNS]
             ax.imshow(a[:, :, ch], cmap="viridis", norm=norm)
-            ax.set_title(f"ch {ch}", fontsize=7)
+            ax.set_title(_("ch {c}").format(c=ch), fontsize=7)
         row += block
     bar = fig.add_axes((1 - 1.05 / width, 0.2, 0.15 / width, 0.6), label="colorbar")
     fig.colorbar(ScalarMappable(norm=norm, cmap="viridis"), cax=bar,
-                 label="activation (one scale for every map)")
+                 label=_("activation (one scale for every map)"))
     return fig, maps
 
 
@@ -294,8 +297,9 @@ def plot_features(model: Sequential, x, path=None, *, channels=None, class_names
         class_names: names for the predicted class in the title (default: its index).
     """
     path = _check_path(path)
-    fig, maps = features_figure(model, x, channels=channels, class_names=class_names)
-    _save(fig, path)
+    with plot_labels():  # the labels in the current language, with a CJK font for Chinese
+        fig, maps = features_figure(model, x, channels=channels, class_names=class_names)
+        _save(fig, path)
     return fig if path is None else maps
 
 
