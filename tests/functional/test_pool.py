@@ -319,7 +319,7 @@ X = np.zeros((1, 4, 4, 2))
      r"Invalid padding string 'full', should be one of"),
     (lambda fw: fw(X, 2, padding=-1), ValueError, r"`padding` must be >= 0 everywhere, got -1"),
     (lambda fw: fw(X, 2, padding=1.0), TypeError, r"`padding` must be an int, a pair"),
-    (lambda fw: fw(X, 2, ceil_mode="yes"), TypeError, r"`ceil_mode` must be a bool .* 'yes'"),
+    (lambda fw: fw(X, 2, ceil_mode="yes"), TypeError, r"`ceil_mode` must be True or False, got 'yes'"),
 ])
 def test_refused_forward_arguments(forward, call, error, message):
     with pytest.raises(error, match=message):
@@ -327,7 +327,7 @@ def test_refused_forward_arguments(forward, call, error, message):
 
 
 def test_refused_count_include_pad():
-    with pytest.raises(TypeError, match=r"`count_include_pad` must be a bool .* got 1"):
+    with pytest.raises(TypeError, match=r"`count_include_pad` must be True or False, got 1"):
         avg_pool2d_forward(X, 2, count_include_pad=1)
 
 

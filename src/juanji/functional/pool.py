@@ -17,6 +17,18 @@ sends it. Both ops are built on the windowing primitive that convolution uses
 (:mod:`juanji.functional.windows`), with a reshape fast path when the windows tile the input.
 Output sizes come from :func:`juanji.functional.sizes.output_size`, as everywhere else.
 
+Large windows (more than ``LARGE_WINDOW`` cells) take another path, since looping over the
+kernel's cells costs ``O(output * kh * kw)`` (a 2000 x 2000 max pool took 31 s and 1.5 GB):
+
+- average pooling, both ways, sums boxes through an integral image (cumulative sums in float64),
+  ``O(input + output)``; infinities and NaN are counted separately in integer integral images,
+  so ``inf + -inf`` is NaN exactly as in a plain sum;
+- max pooling forward takes the max and first argmax of each window in one reduction over a
+  copy of the windows, batch-chunked under the memory budget
+  (:func:`juanji.functional.set_memory_budget`; one image's windows over the budget raise
+  :class:`~juanji.functional.memory.MemoryBudgetError`); backward adds each ``dy`` at its
+  winner with one ``np.bincount``, ``O(input + output)``.
+
 Two implementations of each op compute the same numbers: the vectorised NumPy below (several
 strided passes over the offset views) and, when the backend is ``"numba"``
 (:mod:`juanji.backend`, the default when numba is installed), the compiled loops of
@@ -30,12 +42,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from juanji.backend import get_backend
-from juanji.validation import Pair, Padding2D, check_cache, check_dy, check_float_array, pair, resolve_padding
+from juanji.validation import (Pair, Padding2D, check_bool, check_cache, check_dy,
+                               check_float_array, pair, resolve_padding)
+from .memory import batch_chunk
 from .sizes import output_size
 from ._parallel import over_batch
 from .windows import add_windows_back, pad_nhwc, unpad_nhwc, window_view
 
 _NO_DILATION = (1, 1)
+# Windows of more cells than this take the large-window path (see the module docstring); the
+# common 2x2 and 3x3 windows never do.
+LARGE_WINDOW = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,18 +79,12 @@ class PoolGeometry:
         return (n, h + t + b, w + left + r, c)
 
 
-def _check_bool(value, name: str) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"`{name}` must be a bool (True or False), got {value!r}")
-    return bool(value)
-
-
 def _geometry(x: np.ndarray, kernel_size, stride, padding, ceil_mode) -> PoolGeometry:
     """Validate the arguments and work out where every window sits."""
     n, h, w, c = x.shape
     kernel = pair(kernel_size, "kernel_size")
     stride = kernel if stride is None else pair(stride, "stride")
-    ceil_mode = _check_bool(ceil_mode, "ceil_mode")
+    ceil_mode = check_bool(ceil_mode, "ceil_mode")
     real = resolve_padding(padding, (h, w), kernel, stride, _NO_DILATION)
     for (lo, hi), k, axis in zip(real, kernel, ("height", "width")):
         if max(lo, hi) > k // 2:  # else a window could lie wholly in the padding
@@ -220,17 +231,21 @@ def max_pool2d_forward(x: np.ndarray, kernel_size, *, stride=None, padding=0,
     (2, 5, 5, 3)
     """
     x, geo = _forward_args(x, kernel_size, stride, padding, ceil_mode)
-    y = np.empty(geo.out_shape, dtype=x.dtype)  # (N, Ho, Wo, C)
-    cells = geo.kernel[0] * geo.kernel[1]
-    arg = np.empty(geo.out_shape, dtype=np.min_scalar_type(cells - 1))  # (N, Ho, Wo, C)
-    if get_backend() == "numba":
-        from . import pool_numba
-        pool_numba.run(pool_numba.max_forward, np.ascontiguousarray(x), y, arg,
-                       *geo.kernel, *geo.stride, geo.padding[0][0], geo.padding[1][0])
-        return y, MaxPool2dCache(arg, geo, x.dtype)
-    views = _offset_views(x, geo, -np.inf)  # kh*kw views (N, Ho, Wo, C)
-    found_nan = over_batch(lambda s: _max_and_argmax([v[s] for v in views], y[s], arg[s]),
-                           geo.out_shape[0], work=x.size)
+    if _large(geo):  # both backends: O(input + output) whatever the window's area
+        y, arg = _max_large(x, geo)
+        found_nan = ()
+    else:
+        y = np.empty(geo.out_shape, dtype=x.dtype)  # (N, Ho, Wo, C)
+        cells = geo.kernel[0] * geo.kernel[1]
+        arg = np.empty(geo.out_shape, dtype=np.min_scalar_type(cells - 1))  # (N, Ho, Wo, C)
+        if get_backend() == "numba":
+            from . import pool_numba
+            pool_numba.run(pool_numba.max_forward, np.ascontiguousarray(x), y, arg,
+                           *geo.kernel, *geo.stride, geo.padding[0][0], geo.padding[1][0])
+            return y, MaxPool2dCache(arg, geo, x.dtype)
+        views = _offset_views(x, geo, -np.inf)  # kh*kw views (N, Ho, Wo, C)
+        found_nan = over_batch(lambda s: _max_and_argmax([v[s] for v in views], y[s], arg[s]),
+                               geo.out_shape[0], work=x.size)
     if any(found_nan):  # PyTorch: a NaN wins, and a later NaN replaces an earlier one
         nan_out = np.isnan(y)
         for k, v in enumerate(views):
@@ -267,6 +282,8 @@ def max_pool2d_backward(dy: np.ndarray, cache: MaxPool2dCache) -> np.ndarray:
     n, ho, wo, c = geo.out_shape
     kh, kw = geo.kernel
     arg = cache.argmax
+    if _large(geo):
+        return _max_backward_large(dy, arg, geo)
     if get_backend() == "numba":
         from . import pool_numba
         dx = np.empty(geo.in_shape, dtype=dy.dtype)  # (N, H, W, C), written whole by the kernel
@@ -368,14 +385,19 @@ def avg_pool2d_forward(x: np.ndarray, kernel_size, *, stride=None, padding=0,
     >>> y.shape, float(y[0, 0, 0, 0])             # corner: 4 ones / 9 cells (padding counts)
     ((2, 5, 5, 3), 0.4444444444444444)
     """
-    count_include_pad = _check_bool(count_include_pad, "count_include_pad")
+    count_include_pad = check_bool(count_include_pad, "count_include_pad")
     x, geo = _forward_args(x, kernel_size, stride, padding, ceil_mode)
     divisor = _divisor(geo, count_include_pad, x.dtype)  # (Ho, Wo, 1)
+    if _large(geo):  # both backends: integral images, O(input + output)
+        with np.errstate(invalid="ignore", over="ignore"):  # as below: inf - inf, float32 overflow
+            sums = _box_sums(x, *_window_ranges(geo))  # (N, Ho, Wo, C) float64
+            return (sums / divisor).astype(x.dtype), AvgPool2dCache(divisor, geo, x.dtype)
     total = np.empty(geo.out_shape, dtype=x.dtype)  # (N, Ho, Wo, C)
     if get_backend() == "numba":
         from . import pool_numba
         div2 = np.ascontiguousarray(divisor[:, :, 0])  # (Ho, Wo)
-        pool_numba.run(pool_numba.avg_forward, np.ascontiguousarray(x), total, div2, *geo.kernel, *geo.stride, geo.padding[0][0], geo.padding[1][0])
+        pool_numba.run(pool_numba.avg_forward, np.ascontiguousarray(x), total, div2,
+                       *geo.kernel, *geo.stride, geo.padding[0][0], geo.padding[1][0])
         return total, AvgPool2dCache(divisor, geo, x.dtype)
     if (divisor == divisor.flat[0]).all():
         divisor = divisor.reshape(-1)[0:1].reshape(())  # () : one number divides ~2x faster
@@ -421,6 +443,10 @@ def avg_pool2d_backward(dy: np.ndarray, cache: AvgPool2dCache) -> np.ndarray:
     n, ho, wo, c = geo.out_shape
     kh, kw = geo.kernel
     divisor = cache.divisor  # () or (Ho, Wo, 1)
+    if _large(geo):
+        with np.errstate(invalid="ignore", over="ignore"):
+            g = dy.astype(np.float64) / divisor  # (N, Ho, Wo, C): what each window's cells get
+            return _box_sums(g, *_covering_windows(geo)).astype(dy.dtype)  # (N, H, W, C)
     if get_backend() == "numba":
         from . import pool_numba
         div2 = np.ascontiguousarray(np.broadcast_to(divisor, (ho, wo, 1))[:, :, 0])  # (Ho, Wo)
@@ -451,3 +477,109 @@ def avg_pool2d_backward(dy: np.ndarray, cache: AvgPool2dCache) -> np.ndarray:
 
     over_batch(split_overlapping, n, work=dx.size)
     return dx
+
+
+# ------------------------------------------------------------------------------ large windows
+
+def _large(geo: PoolGeometry) -> bool:
+    return geo.kernel[0] * geo.kernel[1] > LARGE_WINDOW
+
+
+def _max_large(x: np.ndarray, geo: PoolGeometry) -> tuple[np.ndarray, np.ndarray]:
+    """Max and first argmax (row-major; a NaN wins, the last NaN takes the gradient) of every
+    window in one reduction each over a copy of the windows, batch-chunked under the budget."""
+    n, ho, wo, c = geo.out_shape
+    kh, kw = geo.kernel
+    xp = pad_nhwc(x, geo.padding, -np.inf)  # (N, Hp, Wp, C)
+    win = window_view(xp, geo.kernel, geo.stride, _NO_DILATION, (ho, wo))  # (N, Ho, Wo, kh, kw, C)
+    y = np.empty(geo.out_shape, dtype=x.dtype)  # (N, Ho, Wo, C)
+    arg = np.empty(geo.out_shape, dtype=np.min_scalar_type(kh * kw - 1))  # (N, Ho, Wo, C)
+    step = batch_chunk(n, ho * wo * c * kh * kw * x.itemsize,
+                       f"max pooling with a {kh}x{kw} window over {ho}x{wo} outputs")
+    for lo in range(0, max(n, 1), step):
+        s = slice(lo, lo + step)
+        cells = win[s].transpose(0, 1, 2, 5, 3, 4)  # (n_s, Ho, Wo, C, kh, kw), a view
+        # (n_s, Ho, Wo, C, kh*kw), a contiguous copy (argmax over a strided view is ~20x slower)
+        cells = cells.copy().reshape(*cells.shape[:4], kh * kw)
+        first = cells.argmax(axis=-1)  # (n_s, Ho, Wo, C): the first max, or the first NaN
+        y[s] = np.take_along_axis(cells, first[..., None], axis=-1)[..., 0]  # (n_s, Ho, Wo, C)
+        nan = np.isnan(y[s])
+        if nan.any():  # PyTorch: the last NaN of the window takes the gradient
+            last = kh * kw - 1 - np.isnan(cells[..., ::-1]).argmax(axis=-1)  # (n_s, Ho, Wo, C)
+            first = np.where(nan, last, first)
+        arg[s] = first
+    return y, arg
+
+
+def _max_backward_large(dy: np.ndarray, arg: np.ndarray, geo: PoolGeometry) -> np.ndarray:
+    """Add each ``dy`` at its window's winner, in input coordinates, with one bincount:
+    O(input + output), whatever the window's size."""
+    n, ho, wo, c = geo.out_shape
+    _, h, w, _ = geo.in_shape
+    (top, _), (left, _) = geo.padding
+    a, b = np.divmod(arg.astype(np.int64), geo.kernel[1])  # (N, Ho, Wo, C) each
+    rows = a + (np.arange(ho) * geo.stride[0] - top)[None, :, None, None]  # (N, Ho, Wo, C)
+    cols = b + (np.arange(wo) * geo.stride[1] - left)[None, None, :, None]  # (N, Ho, Wo, C)
+    inside = (rows >= 0) & (rows < h) & (cols >= 0) & (cols < w)  # winners are real cells
+    batch = np.arange(n)[:, None, None, None]  # (N, 1, 1, 1)
+    chan = np.arange(c)[None, None, None, :]  # (1, 1, 1, C)
+    flat = ((batch * h + rows) * w + cols) * c + chan  # (N, Ho, Wo, C): index into (N, H, W, C)
+    dx = np.bincount(flat[inside], weights=dy[inside].astype(np.float64), minlength=n * h * w * c)
+    return dx.astype(dy.dtype).reshape(geo.in_shape)  # (N, H, W, C)
+
+
+def _window_ranges(geo: PoolGeometry):
+    """Rows [r0, r1) and columns [c0, c1) of the real input each window covers, (Ho,), (Wo,)."""
+    _, h, w, _ = geo.in_shape
+    _, ho, wo, _ = geo.out_shape
+    (top, _), (left, _) = geo.padding
+    starts_h = np.arange(ho) * geo.stride[0] - top
+    starts_w = np.arange(wo) * geo.stride[1] - left
+    return (np.clip(starts_h, 0, h), np.clip(starts_h + geo.kernel[0], 0, h),
+            np.clip(starts_w, 0, w), np.clip(starts_w + geo.kernel[1], 0, w))
+
+
+def _covering_windows(geo: PoolGeometry):
+    """For each input row (column): the windows [i0, i1) that cover it, (H,), (W,)."""
+    _, h, w, _ = geo.in_shape
+    _, ho, wo, _ = geo.out_shape
+    (top, _), (left, _) = geo.padding
+
+    def ranges(size, out, k, s, pad):
+        p = np.arange(size) + pad  # padded coordinate of every real row
+        lo = np.maximum(-((k - 1 - p) // s), 0)  # ceil((p - k + 1) / s), at least 0
+        hi = np.minimum(p // s + 1, out)  # floor(p / s) + 1, at most out
+        return lo, np.maximum(hi, lo)
+
+    r0, r1 = ranges(h, ho, geo.kernel[0], geo.stride[0], top)
+    c0, c1 = ranges(w, wo, geo.kernel[1], geo.stride[1], left)
+    return r0, r1, c0, c1
+
+
+def _box_sums(v: np.ndarray, r0, r1, c0, c1) -> np.ndarray:
+    """``out[n, i, j, c] = v[n, r0[i]:r1[i], c0[j]:c1[j], c].sum()`` through integral images,
+    float64; +-inf and NaN counted apart so the result is what a plain sum gives.
+
+    v: (N, A, B, C); r0, r1: (R,); c0, c1: (Q,). Returns (N, R, Q, C).
+    """
+    finite = np.isfinite(v)
+    if finite.all():
+        return _integral_box(v.astype(np.float64), r0, r1, c0, c1)
+    out = _integral_box(np.where(finite, v, 0).astype(np.float64), r0, r1, c0, c1)
+    pos = _integral_box((v == np.inf).astype(np.int64), r0, r1, c0, c1) > 0  # (N, R, Q, C)
+    neg = _integral_box((v == -np.inf).astype(np.int64), r0, r1, c0, c1) > 0
+    nan = _integral_box(np.isnan(v).astype(np.int64), r0, r1, c0, c1) > 0
+    out[pos] = np.inf
+    out[neg] = -np.inf
+    out[nan | (pos & neg)] = np.nan
+    return out
+
+
+def _integral_box(v: np.ndarray, r0, r1, c0, c1) -> np.ndarray:
+    """Box sums of v (N, A, B, C) over rows [r0, r1) x columns [c0, c1): (N, R, Q, C)."""
+    n, a, b, c = v.shape
+    table = np.zeros((n, a + 1, b + 1, c), dtype=v.dtype)  # (N, A+1, B+1, C), 0 row/column first
+    np.cumsum(v, axis=1, out=table[:, 1:, 1:])
+    np.cumsum(table[:, 1:, 1:], axis=2, out=table[:, 1:, 1:])
+    lo, hi = table[:, r0], table[:, r1]  # (N, R, B+1, C) each
+    return (hi[:, :, c1] - hi[:, :, c0]) - (lo[:, :, c1] - lo[:, :, c0])  # (N, R, Q, C)
