@@ -358,7 +358,7 @@ LENET_CODE = [_code('''
     '''), _code('''
     plot_confusion(result.confusion, class_names=train.class_names)
     '''), _code('''
-    Image(filename="../docs/explainer.png", width=720)   # a screenshot kept in docs/
+    Image(filename="../docs/page-forward-1400.png", width=720)   # a screenshot kept in docs/
     '''), _code('''
     out = Path(tempfile.mkdtemp(prefix="juanji-lenet5-"))
     checkpoint = save_checkpoint(out / "model.npz", model, normalizer=normalizer,
