@@ -183,7 +183,7 @@ def write(args, info: dict, sections: list, profiles: list, load_before, load_af
            "15 runs, this run's thread count.", ""]
     for cmd, text in profiles:
         md += [f"`{cmd}`", "", text.strip(), ""]
-    for name in ("TRAINING.md", "NOTES.md"):  # hand-measured sections, kept across runs
+    for name in ("TRAINING.md", "DISTRIBUTED.md", "NOTES.md"):  # hand-measured, kept across runs
         if (HERE / name).exists():
             md += [(HERE / name).read_text().strip(), ""]
     atomic_write_text(args.out, "\n".join(md))

@@ -176,6 +176,30 @@ def test_a_drawing_is_classified_as_juanji_predict_classifies_it(page, site, tmp
     assert_close(best[0]["probability"], t.probs[best[0]["index"]], np.float32)
 
 
+def test_a_drawing_is_inverted_by_predicts_polarity_rule(browser, site, tmp_path):
+    """A checkpoint that stores light-on-dark training images: a dark-on-light drawing is
+    inverted in the page, said so, and classified as `juanji predict` (which inverts it too)."""
+    from juanji.data.polarity import Polarity
+
+    polar = Polarity(border=0.17, centre=0.52, agreement=0.999)  # digits' measured statistics
+    ck = save_checkpoint(tmp_path / "polar.npz", site["model"], normalizer=site["norm"],
+                         class_names=[f"c{i}" for i in range(10)], polarity=polar)
+    examples = sorted(site["root"].glob("ex*.png"))
+    polar_site = {**site, "ck": ck, "page": write_page(ck, examples, tmp_path / "out")}
+    ctx, pg, requests, errors = open_page(browser, polar_site)
+    try:
+        draw(pg, SEVEN)
+        png = exported(pg, tmp_path / "drawn.png")
+        raw = read_model_image(png, SHAPE)
+        assert polar.is_opposite(raw)  # dark strokes on a light box: the other polarity
+        np.testing.assert_array_equal(page_input(pg), 255 - raw)  # inverted as predict does
+        assert "invert" in pg.inner_text("#polarity-note").lower()
+        assert pg.evaluate("juanji.predicted()") == predict(polar_site, png)[0]["index"]
+    finally:
+        ctx.close()
+    assert errors == [], errors
+
+
 def test_invert_switch_matches_predict_invert(page, site, tmp_path):
     draw(page, SEVEN)
     note = page.inner_text("#polarity-note")
