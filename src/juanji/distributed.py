@@ -101,6 +101,7 @@ class Communicator:
         """Print ``message`` (naming this rank) and end every rank of the group."""
         print(f"juanji: rank {self.rank}/{self.size}: {message}; aborting all ranks",
               file=sys.stderr, flush=True)
+        time.sleep(0.5)  # mpiexec forwards stderr asynchronously; an abort at once can lose it
         self.comm.Abort(code)
 
     @contextlib.contextmanager
