@@ -38,12 +38,12 @@ train, test = load_dataset("digits")
 train = train.subset(np.arange(100))  # 100 = 3 batches of 32 + a last batch of 4
 norm = Normalizer.fit(train)
 model = build_model("digits", train.input_shape, train.num_classes, dtype=np.float64)
-opt = make_optimizer("momentum", model.parameters(), 0.05)
+opt = make_optimizer("momentum", model.parameters(), 0.02)
 start, history = 0, None
 if a.resume:
     ck = load_checkpoint(out / "ckpt0" / "last.npz")  # every rank reads rank 0's checkpoint
     model = ck.model
-    opt = make_optimizer("momentum", model.parameters(), 0.05)
+    opt = make_optimizer("momentum", model.parameters(), 0.02)
     start, history = restore_training_state(ck, opt)
 if a.fail_at_step is not None and rank == 1:  # rank 1 dies in its forward pass at that step
     forward, calls = model.forward, [0]
