@@ -531,17 +531,6 @@ class _Schedule:
         self.last_epoch += 1
         self.optimizer.lr = self.lr_at(self.last_epoch)
 
-    def first_non_finite_state(self) -> tuple[int, str] | None:
-        """``(parameter index, buffer name)`` of the first buffer holding NaN or inf, e.g.
-        ``(0, "exp_avg_sq")`` once Adam's squared gradients overflowed; None when all are finite.
-        (An overflowed ``exp_avg_sq`` freezes its weights silently, ``m / inf = 0``.) One sum per
-        buffer (NaN and inf survive it), the exact check only when a sum is not finite."""
-        for i, state in enumerate(self.state):
-            for name, buf in state.items():
-                if not np.isfinite(buf.sum()) and not np.isfinite(buf).all():
-                    return i, name
-        return None
-
     def state_dict(self) -> dict:
         """``{"scalars": {type, last_epoch, base_lr, hyperparameters}, "arrays": {}}``."""
         hyper = {k: getattr(self, k) for k in self._hyper_names}
