@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from playwright.sync_api import sync_playwright
 
 from juanji.checkpoint import save_checkpoint
 from juanji.data import Normalizer, load_digits
@@ -26,7 +25,6 @@ from juanji.functional import output_size
 from juanji.nn import AvgPool2D, Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential
 from tests.helpers import assert_close
 
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 F64 = np.float64  # the page computes in float64: compare with juanji's float64 trace
 
@@ -62,14 +60,6 @@ def site(tmp_path_factory):
     t = trace(model, normalised(norm, test.x[:1]))
     return {"root": root, "ck": ck, "page": page, "model": model, "trace": t, "norm": norm,
             "test": test}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield b
-        b.close()
 
 
 @pytest.fixture

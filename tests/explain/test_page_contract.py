@@ -12,7 +12,6 @@ import json
 
 import numpy as np
 import pytest
-from playwright.sync_api import sync_playwright
 
 from juanji.data import Normalizer
 from juanji.explain.page import model_data, page_data, render_html
@@ -21,7 +20,6 @@ from juanji.models import build_model
 from juanji.nn import (AvgPool2D, BatchNorm2D, Conv2D, Dense, Dropout, Flatten, GlobalAvgPool2D,
                        LeakyReLU, MaxPool2D, ReLU, Sequential, Sigmoid, Tanh)
 
-CHROMIUM = "/usr/bin/chromium"
 RTOL = 1e-9
 WORST = {"rel": 0.0}  # the largest relative difference seen, reported at the end
 
@@ -62,14 +60,6 @@ def _models():
 
 
 MODELS = _models()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield b
-        b.close()
 
 
 def _compare(got, want, what):

@@ -14,7 +14,6 @@ import json
 
 import numpy as np
 import pytest
-from playwright.sync_api import sync_playwright
 
 from juanji.checkpoint import save_checkpoint
 from juanji.cli import main
@@ -25,7 +24,6 @@ from juanji.explain.trace import trace
 from juanji.nn import AvgPool2D, Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential
 from tests.helpers import assert_close
 
-CHROMIUM = "/usr/bin/chromium"
 F64 = np.float64
 SHAPE = (16, 16, 1)
 
@@ -66,14 +64,6 @@ def site(tmp_path_factory):
         paths.append(root / f"ex{n}.png")
     page = write_page(ck, paths, root / "out")
     return {"root": root, "ck": ck, "page": page, "model": model, "norm": norm}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield b
-        b.close()
 
 
 def open_page(browser, site, width=1400, height=900):
